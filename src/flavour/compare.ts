@@ -1,0 +1,239 @@
+// Runs one scenario (a machine, a design, a fault) in the flavour simulator: boot, then switch the
+// machine's vfio devices, then judge every device against an oracle computed from the module
+// catalogue, independent of the designs.
+import { pciMatchOneDevice } from "../model/pci.ts";
+import type { Catalogue, DriverDef } from "./catalogue.ts";
+import { FLAVOUR_VFIO } from "./catalogue.ts";
+import type { Design, DevRef } from "./designs/design.ts";
+import { deviceSpecName, isPlatformSpec, type DeviceSpec, type MachineSpec, type PciDeviceSpec } from "./spec.ts";
+import { DEFAULT_COSTS, errorText, pciIdentity, pciSpecificity, World, type Costs, type SimDevice, type TraceEntry } from "./world.ts";
+
+export const FAULTS = ["none", "variant-missing", "modprobe-fails", "udev-slow", "udev-dead", "hot-add", "race"] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export const FAULT_TEXT: Record<Fault, string> = {
+  none: "no fault",
+  "variant-missing": "mlx5_vfio_pci not installed",
+  "modprobe-fails": "modprobe exits 1 during the switch",
+  "udev-slow": "udev takes 2.5 s per event",
+  "udev-dead": "udev not running",
+  "hot-add": "a VF is hot-added during the switch",
+  race: "a second agent returns a device to the host mid-switch",
+};
+
+/** The module the "variant-missing" fault removes. */
+export const MISSING_VARIANT = "mlx5_vfio_pci";
+
+export interface DeviceOutcome {
+  name: string;
+  label: string;
+  bus: "pci" | "platform";
+  /** Asked to switch to vfio (or, for the race device, also asked back). */
+  role: "vfio" | "host" | "hot-added" | "race";
+  hostDriver: string | null;
+  expected: string | null;
+  final: string | null;
+  right: boolean;
+  /** Virtual ms from the switch start until the final bind, when it happened during the switch. */
+  boundAfterMs: number | null;
+  resetModule: string | null;
+  error: string | null;
+}
+
+export interface RunResult {
+  design: Design["id"];
+  designTitle: string;
+  fault: Fault;
+  devices: DeviceOutcome[];
+  modulesLoaded: string[];
+  unnecessaryModules: string[];
+  sysfsWrites: number;
+  uevents: number;
+  modprobeRuns: number;
+  switchStart: number;
+  /** Virtual ms from the switch start until the system was quiet. */
+  settledAfterMs: number;
+  trace: TraceEntry[];
+}
+
+export interface RunOptions {
+  seed?: number;
+  jitter?: number;
+  costs?: Costs;
+  /** Overrides the race agent's start offset (ms after the switch start). */
+  raceOffsetMs?: number;
+  /** Overrides the hot-add time (ms after the switch start). */
+  hotAddOffsetMs?: number;
+  /** Order in which switch agents start (indexes into the vfio device list); default machine order. */
+  agentOrder?: number[];
+  /** Gap between agent starts in ms (default 0: all at once). */
+  agentGapMs?: number;
+}
+
+function simSpec(d: DeviceSpec): Parameters<World["addDevice"]>[0] {
+  if (isPlatformSpec(d))
+    return { bus: "platform", name: d.platform.name, label: d.label, pci: null, of: { fullName: d.platform.fullName, type: d.platform.type ?? null, compatible: d.platform.compatible }, physfn: null };
+  return { bus: "pci", name: d.slot, label: d.label, pci: pciIdentity(d), of: null, physfn: d.physfn ?? null };
+}
+
+const refOf = (d: DeviceSpec): DevRef => ({ bus: isPlatformSpec(d) ? "platform" : "pci", name: deviceSpecName(d) });
+
+/** The best vfio driver the available modules offer for a device, by the design-independent rule. */
+export function oracleVfioDriver(cat: Catalogue, dev: SimDevice, available: (m: string) => boolean): string | null {
+  if (dev.pci) {
+    let best: { d: DriverDef; s: number } | null = null;
+    for (const m of cat.modules.values()) {
+      if (!available(m.name)) continue;
+      for (const d of m.drivers) {
+        if (d.bus !== "pci") continue;
+        for (const id of d.pci) {
+          if (id.flavour !== FLAVOUR_VFIO || !pciMatchOneDevice(id, dev.pci)) continue;
+          const s = pciSpecificity(id);
+          if (!best || s > best.s) best = { d, s };
+        }
+      }
+    }
+    return best?.d.name ?? null;
+  }
+  if (dev.of) {
+    const vp = [...cat.modules.values()].find((m) => available(m.name) && m.drivers.some((d) => d.probe === "vfio-platform"));
+    if (!vp) return null;
+    const hasReset = dev.of.compatible.some((c) => [...cat.modules.values()].some((m) => available(m.name) && m.resetFor.includes(c)));
+    return hasReset ? (vp.drivers.find((d) => d.probe === "vfio-platform")?.name ?? null) : null;
+  }
+  return null;
+}
+
+/** The driver a device gets on a plain host: the first module in modules.alias order with a plain matching entry. */
+export function oracleHostDriver(cat: Catalogue, spec: PciDeviceSpec): string | null {
+  const id = pciIdentity(spec);
+  for (const a of cat.aliases) {
+    const m = cat.modules.get(a.module);
+    const d = m?.drivers.find((x) => x.bus === "pci" && x.pci.some((e) => e.flavour === null && pciMatchOneDevice(e, id)));
+    if (d) return d.name;
+  }
+  return null;
+}
+
+export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, opts: RunOptions = {}): RunResult {
+  const world = new World(cat, { ...design.config, costs: opts.costs ?? DEFAULT_COSTS, jitter: opts.jitter ?? 0, seed: opts.seed ?? 1 });
+  if (fault === "variant-missing") world.missing.add(MISSING_VARIANT);
+  for (const d of machine.devices) world.addDevice(simSpec(d));
+  world.run();
+  const t0 = Math.ceil(world.now) + 100;
+  const hostAtT0 = new Map<string, string | null>(world.devices.map((d) => [d.name, d.driver?.name ?? null]));
+  const loadedAtT0 = new Set(world.loaded.keys());
+  const traceFrom = world.trace.length;
+  const uFrom = world.uevents.length;
+  const wFrom = world.writes.length;
+  const eFrom = world.execs.length;
+
+  const vfioSpecs = machine.devices.filter((d) => d.vfio === true);
+  const switchSet = vfioSpecs.map(refOf);
+  const ctx = { kver: cat.kver };
+  const errors = new Map<string, string>();
+  const finished = new Map<string, number>();
+  const start = (delay: number, fn: () => void): void => {
+    world.at(t0 + delay - world.now, fn);
+  };
+
+  start(0, () => {
+    world.note(`switch starts: design (${design.id}) ${design.title}; fault: ${FAULT_TEXT[fault]}`);
+    if (fault === "modprobe-fails") world.modprobeFails = true;
+    if (fault === "udev-slow") world.udevMode = "slow";
+    if (fault === "udev-dead") world.udevMode = "dead";
+    if (design.udevHook) world.udevHook = design.udevHook(switchSet);
+  });
+  const order = opts.agentOrder ?? switchSet.map((_, i) => i);
+  order.forEach((idx, k) => {
+    const ref = switchSet[idx];
+    if (!ref) return;
+    start((opts.agentGapMs ?? 0) * k, () => {
+      world.spawn(`switch(${ref.name})`, design.switchToVfio(ref, ctx), (_v, err) => {
+        finished.set(`switch:${ref.name}`, world.now);
+        if (err !== undefined) {
+          const msg = errorText(err);
+          errors.set(ref.name, msg);
+          world.note(`switch agent failed: ${msg}`, ref.name, `switch(${ref.name})`);
+        }
+      });
+    });
+  });
+  const hot = machine.hotplug[0];
+  if (fault === "hot-add" && hot) {
+    start(opts.hotAddOffsetMs ?? 1, () => {
+      world.note(`hot-add ${hot.slot} (${hot.label})`);
+      world.addDevice(simSpec(hot));
+    });
+  }
+  const raceRef = switchSet.find((r) => r.name === machine.raceDevice);
+  if (fault === "race" && raceRef) {
+    start(opts.raceOffsetMs ?? 5, () => {
+      world.spawn(`restore(${raceRef.name})`, design.returnToHost(raceRef, ctx), (_v, err) => {
+        finished.set(`restore:${raceRef.name}`, world.now);
+        if (err !== undefined) errors.set(`${raceRef.name} (restore)`, errorText(err));
+      });
+    });
+  }
+  world.run(t0 + 120_000);
+
+  const available = (m: string): boolean => (fault === "modprobe-fails" ? loadedAtT0.has(m) : world.moduleAvailable(m));
+  const devices: DeviceOutcome[] = world.devices.map((dev) => {
+    const spec = [...machine.devices, ...machine.hotplug].find((s) => deviceSpecName(s) === dev.name);
+    const inSet = switchSet.some((r) => r.name === dev.name);
+    const isRace = fault === "race" && dev.name === raceRef?.name;
+    const hostDriver = hostAtT0.get(dev.name) ?? null;
+    let role: DeviceOutcome["role"] = inSet ? "vfio" : "host";
+    let expected: string | null;
+    if (!hostAtT0.has(dev.name)) {
+      role = "hot-added";
+      expected = spec && !isPlatformSpec(spec) ? oracleHostDriver(cat, spec) : null;
+    } else if (inSet) {
+      expected = oracleVfioDriver(cat, dev, available) ?? hostDriver;
+      if (isRace) {
+        role = "race";
+        const s = finished.get(`switch:${dev.name}`) ?? Infinity;
+        const r = finished.get(`restore:${dev.name}`) ?? Infinity;
+        if (r >= s) expected = hostDriver; // the request that completed last wins
+      }
+    } else expected = hostDriver;
+    const final = dev.driver?.name ?? null;
+    return {
+      name: dev.name,
+      label: dev.label,
+      bus: dev.bus,
+      role,
+      hostDriver: role === "hot-added" ? null : hostDriver,
+      expected,
+      final,
+      right: final === expected,
+      boundAfterMs: dev.driver && dev.boundAt !== null && dev.boundAt >= t0 ? round(dev.boundAt - t0) : null,
+      resetModule: dev.resetModule,
+      error: errors.get(dev.name) ?? errors.get(`${dev.name} (restore)`) ?? null,
+    };
+  });
+
+  const loadedAfter = [...world.loaded.entries()].filter(([n, s]) => !loadedAtT0.has(n) && s.state === "live").map(([n]) => n);
+  const needed = new Set<string>();
+  for (const dev of world.devices) {
+    const mods = [dev.driver?.module, dev.resetModule].filter((m): m is string => m !== undefined && m !== null);
+    for (const m of mods) for (const x of world.requiredClosure(m)) needed.add(x);
+  }
+  const last = world.trace.length > traceFrom ? world.trace[world.trace.length - 1]!.t : t0;
+  return {
+    design: design.id,
+    designTitle: design.title,
+    fault,
+    devices,
+    modulesLoaded: loadedAfter,
+    unnecessaryModules: loadedAfter.filter((m) => !needed.has(m)),
+    sysfsWrites: world.writes.length - wFrom,
+    uevents: world.uevents.length - uFrom,
+    modprobeRuns: world.execs.length - eFrom,
+    switchStart: t0,
+    settledAfterMs: round(Math.max(0, last - t0)),
+    trace: world.trace.slice(traceFrom),
+  };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;

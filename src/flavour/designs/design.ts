@@ -1,0 +1,29 @@
+// What a design is: kernel-side configuration of the simulator plus the userspace agents that
+// switch a device to vfio and back. Agents only use sysfs paths, modprobe and files (ops.ts), so
+// the same agents run on a real host through run-on-ports.ts.
+import type { Proc } from "../ops.ts";
+import type { UdevHook, WorldConfig } from "../world.ts";
+
+export type DesignId = "a" | "b" | "c" | "d";
+
+export interface DevRef {
+  bus: "pci" | "platform";
+  name: string;
+}
+
+export interface SwitchContext {
+  kver: string;
+}
+
+export interface Design {
+  id: DesignId;
+  title: string;
+  short: string;
+  config: Pick<WorldConfig, "flavourAttr" | "resetLookup" | "overrideGlob" | "extraSoftdeps">;
+  /** The udev hook this design installs when the switch starts (design d), keyed on the switch set. */
+  udevHook?: (switchSet: readonly DevRef[]) => UdevHook;
+  switchToVfio(dev: DevRef, ctx: SwitchContext): Proc<void>;
+  returnToHost(dev: DevRef, ctx: SwitchContext): Proc<void>;
+}
+
+export const devPath = (d: DevRef): string => `/sys/bus/${d.bus}/devices/${d.name}`;
