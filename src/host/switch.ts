@@ -197,7 +197,10 @@ function sameState(a: BindState, b: BindState): boolean {
 /** The writes a plan makes, in order, as "PATH <- DATA" lines (for --dry-run and the plan print). */
 export function planWrites(plan: SwitchPlan): string[] {
   const out: string[] = [];
-  for (const mod of new Set(plan.members.map((m) => m.module).filter((m) => m !== null))) out.push(`run modprobe ${mod}`);
+  for (const mod of new Set(plan.members.map((m) => m.module).filter((m) => m !== null))) {
+    const known = plan.members.find((m) => m.module === mod && m.targetDriver !== null);
+    out.push(known ? `# module ${mod} is loaded (driver ${known.targetDriver!}): no modprobe` : `run modprobe ${mod}`);
+  }
   for (const m of plan.members) {
     const dp = devicePath(m.bus, m.device);
     const drv = m.targetOverride ?? (plan.op === "set" ? `<pci driver of ${m.module ?? "?"}>` : null);
@@ -326,10 +329,14 @@ export async function executePlan(env: SwitchEnv, plan: SwitchPlan): Promise<Swi
   try {
     // 1. Load the modules and learn the driver names (no device state changes yet).
     for (const mod of new Set(plan.members.map((m) => m.module).filter((m) => m !== null))) {
-      const res = await r.step(`modprobe ${mod}`, () => env.modprobe.modprobe([mod]));
-      if (res.code !== 0) throw new KbindError("MODPROBE_FAILED", `modprobe ${mod} exited ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`, {});
-      env.log(`modprobe ${mod}: ok`);
-      const drivers = await moduleDrivers(env.sysfs, mod, "pci");
+      let drivers = await moduleDrivers(env.sysfs, mod, "pci");
+      if (drivers.length === 0) {
+        // Like driverctl: modprobe only when the module has not registered its driver yet.
+        const res = await r.step(`modprobe ${mod}`, () => env.modprobe.modprobe([mod]));
+        if (res.code !== 0) throw new KbindError("MODPROBE_FAILED", `modprobe ${mod} exited ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`, {});
+        env.log(`modprobe ${mod}: ok`);
+        drivers = await moduleDrivers(env.sysfs, mod, "pci");
+      }
       const drv = drivers[0];
       if (drv === undefined) throw new KbindError("NO_PCI_DRIVER", `module ${mod} registered no PCI driver (/sys/module/${mod.replaceAll("-", "_")}/drivers has no pci: entry)`, { sysfsPath: `/sys/module/${mod.replaceAll("-", "_")}/drivers` });
       validateDriverName(drv);

@@ -19,6 +19,16 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
+async function errOf(p: Promise<unknown>): Promise<KbindError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof KbindError) return e;
+    throw e;
+  }
+  throw new Error("expected a KbindError");
+}
+
 describe("host flavour set/unset vfio (libvirt order + verify + rollback)", () => {
   it("switches a NIC to vfio-pci and back to its host driver, journal removed", async () => {
     r = rig();
@@ -112,10 +122,10 @@ describe("host flavour set/unset vfio (libvirt order + verify + rollback)", () =
     desc.devices[0]!.net = [{ name: "eth0", up: true }];
     r = rig(desc);
     const env = r.env();
-    const e1 = await planSet(env, "0000:01:00.0").catch((e: unknown) => e as KbindError);
+    const e1 = await errOf(planSet(env, "0000:01:00.0"));
     expect(e1.code).toBe("DEVICE_IN_USE");
     expect(e1.message).toContain("network interface eth0 is up (operstate up, flags 0x1003)");
-    const e2 = await planSet(env, "0000:03:00.0").catch((e: unknown) => e as KbindError);
+    const e2 = await errOf(planSet(env, "0000:03:00.0"));
     expect(e2.code).toBe("DEVICE_IN_USE");
     expect(e2.message).toContain("block device nvme0n1p1 (259:1) is mounted on /");
     const forced = await planSet(env, "0000:01:00.0", { force: true });
