@@ -28,9 +28,16 @@ export function acpiId(id: string): AcpiDeviceId {
   return { id, cls: 0, clsMask: 0 };
 }
 
-/** __acpi_match_device_cls(): each non-zero mask byte must equal the hwid's two hex chars ("%02x"). */
+/**
+ * __acpi_match_device_cls(): false when cls is 0; else each byte whose mask byte is non-zero must equal
+ * the hwid's two characters at that place ("%02x" of cls & msk). A zero mask matches every hwid.
+ */
+export function acpiMatchDeviceCls(id: AcpiDeviceId, hwid: string): boolean {
+  return matchCls(id, hwid);
+}
+
 function matchCls(id: AcpiDeviceId, hwid: string): boolean {
-  if (id.clsMask === 0) return false;
+  if (id.cls === 0) return false;
   const shifts = [16, 8, 0];
   for (let i = 0; i < 3; i++) {
     const msk = (id.clsMask >>> shifts[i]!) & 0xff;
@@ -45,31 +52,48 @@ export type AcpiMatch =
   | { via: "acpi_id"; hwid: string; index: number }
   | { via: "prp0001"; compatible: string; index: number };
 
-/** acpi_of_match_device(): for each _DSD compatible in order, the first of_device_id equal by strcasecmp. */
+/**
+ * Whether the kernel keeps the _DSD "compatible" for this node (adev->data.of_compatible): only when
+ * PRP0001 is one of its ids (drivers/acpi/property.c acpi_init_properties / acpi_init_of_compatible).
+ */
+export function acpiHasOfCompatible(node: AcpiNode): boolean {
+  return node.ofCompatible.length > 0 && node.ids.includes(ACPI_DT_NAMESPACE_HID);
+}
+
+/**
+ * acpi_of_match_device(): no match without of_compatible; for each _DSD compatible in order, the first
+ * of_device_id equal by strcasecmp. The table walk stops at the first entry whose compatible is empty
+ * (`for (id = of_match_table; id->compatible[0]; id++)`), not at the full terminator.
+ */
 export function acpiOfMatchDevice(node: AcpiNode, ofTable: readonly OfDeviceId[] | null): AcpiMatch | null {
-  if (!ofTable) return null;
+  if (!ofTable || !acpiHasOfCompatible(node)) return null;
   for (const c of node.ofCompatible) {
     for (let i = 0; i < ofTable.length; i++) {
       const id = ofTable[i]!;
-      if (id.name === "" && id.type === "" && id.compatible === "") break;
-      if (id.compatible !== "" && asciiCaseEqual(c, id.compatible)) return { via: "prp0001", compatible: c, index: i };
+      if (id.compatible === "") break;
+      if (asciiCaseEqual(c, id.compatible)) return { via: "prp0001", compatible: c, index: i };
     }
   }
   return null;
 }
 
-/** __acpi_match_device(): per hardware id in order, per table entry; PRP0001 falls back to the OF table. */
+/**
+ * acpi_driver_match_device(): without an ACPI table, acpi_of_match_device() on the companion (no
+ * presence check); else __acpi_match_device(): nothing unless present, then per hardware id in order,
+ * per table entry (until `!id[0] && !cls`, cls_msk is not looked at), exact strcmp or class match;
+ * reaching PRP0001 with no table hit decides by the OF table.
+ */
 export function acpiMatchDevice(
   node: AcpiNode,
   acpiTable: readonly AcpiDeviceId[] | null,
   ofTable: readonly OfDeviceId[] | null,
 ): AcpiMatch | null {
+  if (!acpiTable) return acpiOfMatchDevice(node, ofTable);
   if (!node.present) return null;
-  if (!acpiTable) return acpiOfMatchDevice(node, ofTable); // acpi_driver_match_device without acpi ids
   for (const hwid of node.ids) {
     for (let i = 0; i < acpiTable.length; i++) {
       const id = acpiTable[i]!;
-      if (id.id === "" && id.clsMask === 0 && id.cls === 0) break;
+      if (id.id === "" && id.cls === 0) break;
       if ((id.id !== "" && id.id === hwid) || matchCls(id, hwid)) return { via: "acpi_id", hwid, index: i };
     }
     if (hwid === ACPI_DT_NAMESPACE_HID) return acpiOfMatchDevice(node, ofTable);
@@ -78,18 +102,51 @@ export function acpiMatchDevice(
 }
 
 /**
- * The device's modalias lines (device_sysfs.c): "acpi:ID1:ID2:" (PRP0001 skipped; nothing if absent or
- * PRP0001 is the only id), then, with _DSD compatible, "of:N<name lower>TC<compat>...".
+ * create_pnp_modalias() (device_sysfs.c): "acpi:" then "%s:" per id except PRP0001, e.g.
+ * "acpi:IBM0001:ACPI0001:"; "" when the device is not present or PRP0001 is its only id.
+ */
+export function acpiPnpModalias(node: AcpiNode): string {
+  if (!node.present) return "";
+  const ids = node.ids.filter((id) => id !== ACPI_DT_NAMESPACE_HID);
+  if (ids.length === 0) return "";
+  return "acpi:" + ids.map((id) => `${id}:`).join("");
+}
+
+/**
+ * create_of_modalias() (device_sysfs.c): "of:N<ACPI single name, lower-cased>T" then "C%s" per _DSD
+ * compatible. Unlike of_modalias() for DT nodes, spaces are NOT replaced and there is no "(null)" type.
+ * Not gated on presence. "" when the node has no of_compatible.
+ */
+export function acpiOfModalias(node: AcpiNode): string {
+  if (!acpiHasOfCompatible(node)) return "";
+  let s = `of:N${node.name.replace(/[A-Z]/g, (c) => c.toLowerCase())}T`;
+  for (const c of node.ofCompatible) s += `C${c}`;
+  return s;
+}
+
+/**
+ * The sysfs `modalias` lines (__acpi_device_modalias): the pnp line if non-empty, then the OF line if the
+ * node has of_compatible. [] for a node without ids (acpi_companion_match() gives no companion then).
  */
 export function acpiModaliases(node: AcpiNode): string[] {
-  if (!node.present) return [];
+  if (node.ids.length === 0) return [];
   const out: string[] = [];
-  const ids = node.ids.filter((id) => id !== ACPI_DT_NAMESPACE_HID);
-  if (ids.length > 0) out.push("acpi:" + ids.map((id) => `${id}:`).join(""));
-  if (node.ofCompatible.length > 0 && node.ids.includes(ACPI_DT_NAMESPACE_HID)) {
-    let s = `of:N${node.name.toLowerCase()}T`;
-    for (const c of node.ofCompatible) s += `C${c.replace(/ /g, "_")}`;
-    out.push(s);
-  }
+  const pnp = acpiPnpModalias(node);
+  if (pnp !== "") out.push(pnp);
+  const of = acpiOfModalias(node);
+  if (of !== "") out.push(of);
   return out;
+}
+
+/**
+ * The MODALIAS uevent values (__acpi_device_uevent_modalias): none for a node without ids; else one
+ * MODALIAS= with the pnp part, which may be EMPTY (not present, or only PRP0001); with of_compatible the
+ * OF form goes into a second MODALIAS= when the pnp part was non-empty, or fills the first one.
+ */
+export function acpiUeventModaliases(node: AcpiNode): string[] {
+  if (node.ids.length === 0) return [];
+  const pnp = acpiPnpModalias(node);
+  if (!acpiHasOfCompatible(node)) return [pnp];
+  const of = acpiOfModalias(node);
+  return pnp !== "" ? [pnp, of] : [of];
 }

@@ -1,5 +1,5 @@
 // Platform bus identities and platform_match() (drivers/base/platform.c). See kernel.md §2.5, §4.3.
-import { acpiMatchDevice, acpiModaliases, type AcpiDeviceId, type AcpiMatch, type AcpiNode } from "./acpi.ts";
+import { acpiMatchDevice, acpiModaliases, acpiUeventModaliases, type AcpiDeviceId, type AcpiMatch, type AcpiNode } from "./acpi.ts";
 import { ofMatchNode, ofModalias, type OfDeviceId, type OfMatch, type OfNode } from "./of.ts";
 
 export interface PlatformIdentity {
@@ -65,14 +65,24 @@ export function platformMatch(drv: PlatformDriverIds, dev: PlatformIdentity, ove
 }
 
 /**
- * The modalias lines: OF (of_device_modalias) if the device has a node, else ACPI
- * (acpi_device_modalias), else "platform:<name>" (platform.c modalias_show / platform_uevent).
+ * The sysfs `modalias` lines (platform.c modalias_show): of_device_modalias() when the device has an OF
+ * node; else acpi_device_modalias() when it has an ACPI companion with ids (acpi_companion_match()), even
+ * if that yields no line at all (a not-present device): the kernel then shows an empty file, not the
+ * platform name; else "platform:<name>".
  */
 export function platformModaliases(dev: PlatformIdentity): string[] {
   if (dev.of) return [ofModalias(dev.of)];
-  if (dev.acpi) {
-    const a = acpiModaliases(dev.acpi);
-    if (a.length > 0) return a;
-  }
+  if (dev.acpi && dev.acpi.ids.length > 0) return acpiModaliases(dev.acpi);
+  return [`platform:${dev.name}`];
+}
+
+/**
+ * The MODALIAS uevent values (platform.c platform_uevent): of_device_uevent_modalias(), else
+ * acpi_device_uevent_modalias() (which may add an EMPTY MODALIAS=, see acpiUeventModaliases), else
+ * "platform:<name>". Several values mean several MODALIAS= variables, in order.
+ */
+export function platformUeventModaliases(dev: PlatformIdentity): string[] {
+  if (dev.of) return [ofModalias(dev.of)];
+  if (dev.acpi && dev.acpi.ids.length > 0) return acpiUeventModaliases(dev.acpi);
   return [`platform:${dev.name}`];
 }

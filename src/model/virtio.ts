@@ -35,3 +35,8 @@ const hex8 = (v: number): string => (v >>> 0).toString(16).toUpperCase().padStar
 export function virtioModalias(dev: VirtioIdentity): string {
   return `virtio:d${hex8(dev.device)}v${hex8(dev.vendor)}`;
 }
+
+/** virtio_uevent(): the only variable is MODALIAS=virtio:d%08Xv%08X. */
+export function virtioUeventVars(dev: VirtioIdentity): [string, string][] {
+  return [["MODALIAS", virtioModalias(dev)]];
+}
