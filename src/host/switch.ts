@@ -79,6 +79,8 @@ export interface SwitchPlan {
 export interface SetOptions {
   group?: boolean;
   force?: boolean;
+  /** Use this module instead of libvirt's choice (libvirt's <driver model='...'/>; the persisted config). */
+  module?: string;
 }
 
 export interface UnsetOptions {
@@ -132,7 +134,7 @@ export async function planSet(env: SwitchEnv, spec: string, opts: SetOptions = {
   const members: MemberPlan[] = [];
   for (const device of toMove) {
     await requireNotInUse(env, "pci", device, opts.force ?? false, notes);
-    const choice = await vfioChoiceFor(env, "pci", device);
+    const choice = opts.module !== undefined && device === ref.device ? { module: opts.module, alias: null, wildcards: null, line: null } : await vfioChoiceFor(env, "pci", device);
     validateModuleName(choice.module);
     const loaded = await moduleDrivers(env.sysfs, choice.module, "pci");
     const driver = loaded[0] ?? null;
