@@ -43,6 +43,7 @@ export interface DeviceOutcome {
 export interface RunResult {
   design: Design["id"];
   designTitle: string;
+  designShort: string;
   fault: Fault;
   devices: DeviceOutcome[];
   modulesLoaded: string[];
@@ -223,6 +224,7 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
   return {
     design: design.id,
     designTitle: design.title,
+    designShort: design.short,
     fault,
     devices,
     modulesLoaded: loadedAfter,

@@ -113,6 +113,8 @@ export type UdevHook = (world: World, dev: SimDevice, action: string) => Proc<vo
 const SYS = "/sys";
 
 const prefixCache = new Map<string, string>();
+/** Alias lookups depend only on the catalogue and the missing modules: shared by every world. */
+const sharedResolveCache = new WeakMap<Catalogue, Map<string, string[]>>();
 
 function literalPrefix(pattern: string): string {
   let p = prefixCache.get(pattern);
@@ -165,7 +167,6 @@ export class World {
   udevMode: UdevMode = "ok";
   udevHook: UdevHook | null = null;
   private events = 0;
-  private resolveCache = new Map<string, string[]>();
   /** MODULE_SOFTDEP lines the design adds (the catalogue itself is shared and never changed). */
   private extraPre = new Map<string, string[]>();
 
@@ -452,7 +453,10 @@ export class World {
   resolve(name: string): string[] {
     const norm = name.replace(/-/g, "_");
     if (this.moduleAvailable(norm)) return [norm];
-    const cached = this.resolveCache.get(name);
+    let cache = sharedResolveCache.get(this.cat);
+    if (!cache) sharedResolveCache.set(this.cat, (cache = new Map<string, string[]>()));
+    const key = `${[...this.missing].sort().join(",")}\u0000${name}`;
+    const cached = cache.get(key);
     if (cached) return cached;
     const out: string[] = [];
     for (const a of this.cat.aliases) {
@@ -462,7 +466,7 @@ export class World {
       if (!name.startsWith(lit)) continue;
       if (fnmatch(a.pattern, name)) out.push(a.module);
     }
-    this.resolveCache.set(name, out);
+    cache.set(key, out);
     return out;
   }
 
