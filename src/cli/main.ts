@@ -4,10 +4,13 @@ import { Command, CommanderError } from "commander";
 import { pathToFileURL } from "node:url";
 import { ExitCode, processIo, type CliIo } from "./io.ts";
 import { renderError } from "./render-error.ts";
+import { register as registerCompare } from "./commands/compare.ts";
+import { register as registerDemo } from "./commands/demo.ts";
+import { register as registerHost } from "./commands/host.ts";
 
 type Register = (program: Command, io: CliIo) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [registerCompare, registerDemo, registerHost];
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command("kbind")
