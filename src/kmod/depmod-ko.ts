@@ -1,0 +1,47 @@
+// depmod over real .ko files (already decompressed or zstd/gzip): ELF → modinfo, exports, needs,
+// then the pure depmod computation. Module discovery order and the name each file gets follow
+// depmod_modules_search_file (path_to_modname; the first file found for a name wins here, as
+// without depmod.d `search`/`override` rules depmod keeps the one in the "updates" dir or the
+// first one seen).
+import { KbindError } from "../model/errors.ts";
+import { decompressModuleSync } from "./decompress.ts";
+import { depmodFromModinfo, pathToModname, type DepmodModule, type DepmodOptions, type DepmodResult } from "./depmod.ts";
+import { parseElf, readExports, readModinfo, readNeeds } from "./elf.ts";
+
+export interface KoFile {
+  relpath: string;
+  /** Raw file bytes (plain ELF, zstd or gzip; xz must be decompressed by the caller). */
+  bytes: Uint8Array;
+}
+
+export interface DepmodFromKoResult extends DepmodResult {
+  /** Files that could not be read as modules: depmod logs and skips them. */
+  skipped: KbindError[];
+}
+
+/** The module a .ko file holds, as depmod sees it. */
+export function moduleFromKo(ko: KoFile): DepmodModule {
+  const elf = parseElf(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath);
+  return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: readModinfo(elf), exports: readExports(elf), needs: readNeeds(elf) };
+}
+
+export function depmodFromKoFiles(kos: KoFile[], opts: DepmodOptions = {}): DepmodFromKoResult {
+  const skipped: KbindError[] = [];
+  const mods: DepmodModule[] = [];
+  const seen = new Set<string>();
+  // depmod_modules_search_dir: "updates" (the default search entry) wins over other dirs.
+  const sorted = [...kos].sort((a, b) => Number(!a.relpath.startsWith("updates/")) - Number(!b.relpath.startsWith("updates/")));
+  for (const ko of sorted) {
+    const name = pathToModname(ko.relpath);
+    if (seen.has(name)) continue;
+    try {
+      mods.push(moduleFromKo(ko));
+      seen.add(name);
+    } catch (e) {
+      if (!(e instanceof KbindError)) throw e;
+      skipped.push(e);
+    }
+  }
+  const r = depmodFromModinfo(mods, opts);
+  return { ...r, skipped, warnings: [...skipped.map((e) => `depmod: ERROR: failed ${e.location.file ?? ""}: ${e.message}\n`), ...r.warnings] };
+}

@@ -1,0 +1,288 @@
+// depmod's computation (kmod 30 tools/depmod.c), pure: from modules (modinfo, exported and needed
+// symbols) to the files of a modules directory. Ordering (depmod_modules_sort), dependencies
+// (depmod_load_dependencies, depmod_calculate_dependencies, mod_get_all_sorted_dependencies) and
+// outputs (output_deps, output_deps_bin, output_aliases, output_aliases_bin, output_softdeps,
+// output_symbols, output_symbols_bin, output_builtin_bin, output_builtin_alias_bin, output_devname).
+import { KbindError } from "../model/errors.ts";
+import { bytesToLatin1, latin1ToBytes } from "./bytes.ts";
+import { IndexBuilder } from "./index-bin.ts";
+import { aliasNormalize, modnameNormalize } from "./normalize.ts";
+import { parseBuiltinModinfo } from "./text-files.ts";
+
+/** A module given by modinfo alone (contract for scenarios): deps come from a `depends` key. */
+export interface InlineModule {
+  name: string;
+  /** Path relative to the modules directory, e.g. "kernel/drivers/vfio/pci/vfio-pci.ko". */
+  relpath: string;
+  modinfo: [string, string][];
+}
+
+/** A module as read from a .ko: modinfo plus ELF symbol information. */
+export interface DepmodModule extends InlineModule {
+  /** Exported symbols (__ksymtab_strings), or undefined to use the `depends` modinfo key. */
+  exports?: string[];
+  /** Undefined symbols the module needs (.symtab SHN_UNDEF), in symbol-table order. */
+  needs?: { name: string; weak: boolean }[];
+}
+
+export interface DepmodOptions {
+  /** modules.order text (kernel build output); absent → input order (depmod: hash order). */
+  order?: string;
+  /** modules.builtin text. */
+  builtin?: string;
+  /** modules.builtin.modinfo bytes. */
+  builtinModinfo?: Uint8Array;
+  /** Also write modules.weakdep (kmod ≥ 33; kmod 30 does not). */
+  weakdep?: boolean;
+}
+
+export interface DepmodResult {
+  /** Output files by name (modules.dep, modules.dep.bin, ...), plus the inputs passed through. */
+  files: Map<string, Uint8Array>;
+  /** Messages depmod prints on stderr (e.g. "depmod: WARNING: ..."). */
+  warnings: string[];
+  /** Module names in final idx order. */
+  order: string[];
+}
+
+interface DMod {
+  m: DepmodModule;
+  name: string;
+  sortIdx: number;
+  idx: number;
+  users: number;
+  deps: DMod[];
+  depSortIdx: number;
+  depLoop: boolean;
+}
+
+function modinfoValues(m: InlineModule, key: string): string[] {
+  return m.modinfo.filter(([k]) => k === key).map(([, v]) => v);
+}
+
+/** Runs depmod over `mods` (already deduplicated by name, as depmod_modules_search does). */
+export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}): DepmodResult {
+  const warnings: string[] = [];
+  const byName = new Map<string, DMod>();
+  const list: DMod[] = [];
+  for (const m of mods) {
+    const name = modnameNormalize(m.name);
+    if (byName.has(name)) throw new KbindError("DUPLICATE_MODULE", `module ${name} given twice (${m.relpath})`, { file: m.relpath });
+    const d: DMod = { m, name, sortIdx: 1, idx: 0, users: 0, deps: [], depSortIdx: 0x7fffffff, depLoop: false };
+    byName.set(name, d);
+    list.push(d);
+  }
+  const byRelpath = new Map(list.map((d) => [d.m.relpath, d]));
+
+  // depmod_modules_sort: modules.order lines get sort_idx = line - total (negative), others keep theirs.
+  let mods2 = list;
+  if (opts.order !== undefined) {
+    const text = opts.order;
+    const lines = text.split("\n");
+    const complete = text === "" || text.endsWith("\n");
+    if (!complete) {
+      warnings.push(`depmod: ERROR: modules.order:${lines.length} corrupted line misses '\\n'\n`);
+    } else {
+      lines.pop();
+      const total = lines.length + 1;
+      lines.forEach((l, i) => {
+        const d = byRelpath.get(l);
+        if (d) d.sortIdx = i + 1 - total;
+      });
+      mods2 = [...list].sort((a, b) => a.sortIdx - b.sortIdx);
+    }
+  }
+  mods2.forEach((d, i) => (d.idx = i));
+
+  // Symbols: hash_add replaces, so the last exporter in idx order owns a symbol.
+  const owners = new Map<string, DMod>();
+  for (const d of mods2) for (const s of d.m.exports ?? []) owners.set(s, d);
+  for (const d of mods2) {
+    if (d.m.exports === undefined && d.m.needs === undefined) {
+      // Inline module: `depends=a,b` (the kernel's modinfo key) names the direct dependencies.
+      for (const v of modinfoValues(d.m, "depends")) {
+        for (const dep of v.split(",")) {
+          if (dep === "") continue;
+          const o = byName.get(modnameNormalize(dep));
+          if (!o) throw new KbindError("UNKNOWN_DEPENDENCY", `${d.m.relpath}: depends on unknown module '${dep}'`, { file: d.m.relpath });
+          if (!d.deps.includes(o)) {
+            d.deps.push(o);
+            o.users++;
+          }
+        }
+      }
+      continue;
+    }
+    for (const n of d.m.needs ?? []) {
+      let s = n.name;
+      if (s.startsWith(".")) s = s.slice(1);
+      const o = owners.get(s);
+      if (!o) continue;
+      if (!d.deps.includes(o)) {
+        d.deps.push(o);
+        o.users++;
+      }
+    }
+  }
+
+  // depmod_calculate_dependencies: Kahn's algorithm with a LIFO root stack.
+  const users = mods2.map((d) => d.users);
+  const roots: number[] = [];
+  users.forEach((u, i) => {
+    if (u === 0) roots.push(i);
+  });
+  let nSorted = 0;
+  while (roots.length > 0) {
+    const srcIdx = roots.pop()!;
+    const src = mods2[srcIdx]!;
+    src.depSortIdx = nSorted++;
+    for (const dst of src.deps) {
+      users[dst.idx]!--;
+      if (users[dst.idx] === 0) roots.push(dst.idx);
+    }
+  }
+  if (nSorted < mods2.length) {
+    const loops = mods2.filter((_, i) => users[i] !== 0);
+    warnings.push(`depmod: WARNING: found ${loops.length} modules in dependency cycles!\n`);
+    for (const m of loops) {
+      warnings.push(`depmod: WARNING: ${m.m.relpath} in dependency cycle!\n`);
+      m.depLoop = true;
+      m.depSortIdx = 0x7fffffff;
+    }
+  }
+  const depCmp = (a: DMod, b: DMod): number => (a.depLoop === b.depLoop ? a.depSortIdx - b.depSortIdx : a.depLoop ? 1 : -1);
+  for (const d of mods2) if (d.deps.length > 1) d.deps.sort(depCmp);
+
+  const allDeps = (d: DMod): DMod[] => {
+    const out: DMod[] = [];
+    const seen = new Set<DMod>();
+    const fill = (x: DMod): void => {
+      for (const y of x.deps) {
+        if (seen.has(y)) continue;
+        seen.add(y);
+        out.push(y);
+        fill(y);
+      }
+    };
+    fill(d);
+    return out.sort(depCmp);
+  };
+
+  const files = new Map<string, Uint8Array>();
+  const put = (name: string, text: string): void => void files.set(name, latin1ToBytes(text));
+
+  // modules.dep and modules.dep.bin
+  const depText: string[] = [];
+  const depBin = new IndexBuilder("modules.dep.bin");
+  for (const d of mods2) {
+    if (d.depLoop) continue;
+    const line = d.m.relpath + ":" + allDeps(d).filter((x) => !x.depLoop).map((x) => " " + x.m.relpath).join("");
+    depText.push(line + "\n");
+    depBin.insert(d.name, line, d.idx);
+  }
+  put("modules.dep", depText.join(""));
+  files.set("modules.dep.bin", depBin.write());
+
+  // modules.alias and modules.alias.bin
+  const aliasText = ["# Aliases extracted from modules themselves.\n"];
+  const aliasBin = new IndexBuilder("modules.alias.bin");
+  for (const d of mods2) {
+    for (const v of modinfoValues(d.m, "alias")) {
+      aliasText.push(`alias ${v} ${d.name}\n`);
+      let key: string;
+      try {
+        key = aliasNormalize(v);
+      } catch {
+        warnings.push(`depmod: WARNING: Unmatched bracket in ${v}\n`);
+        continue;
+      }
+      aliasBin.insert(key, d.name, d.idx);
+    }
+  }
+  put("modules.alias", aliasText.join(""));
+  files.set("modules.alias.bin", aliasBin.write());
+
+  // modules.softdep (and modules.weakdep for kmod ≥ 33)
+  const soft = ["# Soft dependencies extracted from modules themselves.\n"];
+  for (const d of mods2) for (const v of modinfoValues(d.m, "softdep")) soft.push(`softdep ${d.name} ${v}\n`);
+  put("modules.softdep", soft.join(""));
+  if (opts.weakdep === true) {
+    const weak = ["# Weak dependencies extracted from modules themselves.\n"];
+    for (const d of mods2) for (const v of modinfoValues(d.m, "weakdep")) weak.push(`weakdep ${d.name} ${v}\n`);
+    put("modules.weakdep", weak.join(""));
+  }
+
+  // modules.symbols(.bin): every exported symbol with a module owner.
+  const symText = ["# Aliases for symbols, used by symbol_request().\n"];
+  const symBin = new IndexBuilder("modules.symbols.bin");
+  for (const [s, o] of [...owners].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    symText.push(`alias symbol:${s} ${o.name}\n`);
+    symBin.insert(`symbol:${s}`, o.name, o.idx);
+  }
+  put("modules.symbols", symText.join(""));
+  files.set("modules.symbols.bin", symBin.write());
+
+  // modules.builtin.bin from modules.builtin
+  if (opts.builtin !== undefined) {
+    const b = new IndexBuilder("modules.builtin.bin");
+    const raw = opts.builtin.split("\n");
+    raw.forEach((l, i) => {
+      if (i === raw.length - 1 && l === "") return;
+      if (!/^[A-Za-z]/.test(l)) {
+        warnings.push(`depmod: ERROR: Invalid modules.builtin line: ${l}\n`);
+        return;
+      }
+      b.insert(pathToModname(l), "", 0);
+    });
+    files.set("modules.builtin.bin", b.write());
+  }
+
+  // modules.builtin.alias.bin from modules.builtin.modinfo
+  if (opts.builtinModinfo !== undefined) {
+    const b = new IndexBuilder("modules.builtin.alias.bin");
+    let count = 0;
+    for (const r of parseBuiltinModinfo(bytesToLatin1(opts.builtinModinfo))) {
+      if (r.key !== "alias") continue;
+      let key: string;
+      try {
+        key = aliasNormalize(r.value);
+      } catch {
+        warnings.push(`depmod: WARNING: Unmatched bracket in ${r.value}\n`);
+        continue;
+      }
+      b.insert(key, r.module, 0);
+      count++;
+    }
+    files.set("modules.builtin.alias.bin", count > 0 ? b.write() : new Uint8Array(0));
+  }
+
+  // modules.devname
+  const dev = ["# Device nodes to trigger on-demand module loading.\n"];
+  for (const d of mods2) {
+    let devname: string | null = null;
+    let type = "";
+    let major = 0;
+    let minor = 0;
+    for (const v of modinfoValues(d.m, "alias")) {
+      let mm: RegExpExecArray | null;
+      if (v.startsWith("devname:")) devname = v.slice("devname:".length);
+      else if ((mm = /^char-major-(\d+)-(\d+)/.exec(v))) [type, major, minor] = ["c", Number(mm[1]), Number(mm[2])];
+      else if ((mm = /^block-major-(\d+)-(\d+)/.exec(v))) [type, major, minor] = ["b", Number(mm[1]), Number(mm[2])];
+      if (type !== "" && devname !== null) {
+        dev.push(`${d.name} ${devname} ${type}${major}:${minor}\n`);
+        break;
+      }
+    }
+  }
+  put("modules.devname", dev.join(""));
+
+  if (opts.order !== undefined) put("modules.order", opts.order);
+  if (opts.builtin !== undefined) put("modules.builtin", opts.builtin);
+  if (opts.builtinModinfo !== undefined) files.set("modules.builtin.modinfo", opts.builtinModinfo);
+  return { files, warnings, order: mods2.map((d) => d.name) };
+}
+
+/** path_to_modname (shared/util.c): basename, then modname_normalize (stop at '.', '-' → '_'). */
+export function pathToModname(path: string): string {
+  return modnameNormalize(path.slice(path.lastIndexOf("/") + 1));
+}
