@@ -63,3 +63,19 @@ export class FileJournal implements JournalStore {
     atomicRemoveFile(this.where);
   }
 }
+
+/** A journal kept in memory: for a switch driven from outside the target machine (a QEMU guest's
+ *  sysfs over its console), where the driving process itself is the only thing that can crash. */
+export class MemoryJournal implements JournalStore {
+  readonly where = "(memory)";
+  private j: Journal | null = null;
+  read(): Journal | null {
+    return this.j;
+  }
+  write(j: Journal): void {
+    this.j = structuredClone(j);
+  }
+  remove(): void {
+    this.j = null;
+  }
+}
