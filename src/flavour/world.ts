@@ -666,8 +666,9 @@ export class World {
         this.release(dev);
         return finish(len);
       }
-      if (dev.driver) return finish("EBUSY");
+      // bind_store(): driver_match_device() first (-ENODEV), then device_driver_attach() (-EBUSY if bound)
       if (this.match(dev, drv) < 0) return finish("ENODEV");
+      if (dev.driver) return finish("EBUSY");
       const r = this.tryBind(dev, drv);
       return finish(r === 0 ? len : (errnoName(r) ?? "EINVAL"));
     }
