@@ -42,6 +42,8 @@ export class Kernel {
   readonly modules = new Map<string, KModule>();
   /** Module images "on disk" that insertModule can load, by module name. */
   readonly moduleImages = new Map<string, ModuleImage>();
+  /** Fallback for names not in moduleImages (e.g. images derived from a real modules.alias). */
+  imageResolver: ((name: string) => ModuleImage | undefined) | null = null;
   /** deferred_probe_pending_list / deferred_probe_active_list (FIFO). */
   readonly deferredPending: Device[] = [];
   readonly deferredActive: Device[] = [];
@@ -207,6 +209,11 @@ export class Kernel {
   /** deferred_probe_initcall() (late_initcall): enables deferred probing and triggers it. */
   lateInitcall(): void {
     this.op(() => deferredProbeInitcall(this));
+  }
+
+  /** The image insertModule would load for `name`. */
+  moduleImage(name: string): ModuleImage | undefined {
+    return this.moduleImages.get(name) ?? this.imageResolver?.(name);
   }
 
   /** Make a module image available to insertModule (a .ko on disk). */

@@ -33,7 +33,7 @@ function runInit(k: Kernel, mod: KModule, img: ModuleImage): number {
 export function loadModule(k: Kernel, name: string, params: string): number {
   const existing = k.modules.get(name);
   if (existing) return existing.state === "live" || existing.builtin ? -ERRNO.EEXIST : -ERRNO.EBUSY;
-  const img = k.moduleImages.get(name);
+  const img = k.moduleImage(name);
   if (!img) {
     k.trace({ kind: "module_load", text: `${name}: no module image`, module: name, errno: -ERRNO.ENOENT });
     return -ERRNO.ENOENT;
