@@ -7,10 +7,15 @@ import { renderError } from "./render-error.ts";
 import { register as registerCompare } from "./commands/compare.ts";
 import { register as registerDemo } from "./commands/demo.ts";
 import { register as registerHost } from "./commands/host.ts";
+import { register as registerModalias } from "./commands/modalias.ts";
+import { register as registerAlias } from "./commands/alias.ts";
+import { register as registerMatch } from "./commands/match.ts";
+import { register as registerSim } from "./commands/sim.ts";
+import { register as registerExplain } from "./commands/explain.ts";
 
 type Register = (program: Command, io: CliIo) => void;
 
-const registrations: Register[] = [registerCompare, registerDemo, registerHost];
+const registrations: Register[] = [registerCompare, registerDemo, registerHost, registerModalias, registerAlias, registerMatch, registerSim, registerExplain];
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command("kbind")
