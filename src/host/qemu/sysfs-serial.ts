@@ -72,10 +72,11 @@ export class GuestControl {
     return { code: Number(m[1]), stdout: unb64(m[2]!), stderr: "" };
   }
 
-  /** The real kmod modprobe in the guest (argv without "modprobe"). */
+  /** The real kmod modprobe in the guest (argv without "modprobe"). By absolute path: busybox sh
+   *  prefers its own applets (FEATURE_SH_STANDALONE) for a bare "modprobe". */
   modprobe(args: readonly string[]): Promise<ProcessResult> {
     const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-    return this.sh(`modprobe ${quoted}`);
+    return this.sh(`/sbin/modprobe ${quoted}`);
   }
 
   /** delete_module(name, O_NONBLOCK): null on success or the errno name. */
@@ -85,6 +86,13 @@ export class GuestControl {
     const e = ans.trim();
     if (isErrnoName(e)) return e;
     throw new KbindError("GUEST_ERRNO", `delete_module(${name}): unknown answer "${e}"`);
+  }
+
+  /** read(2) of any guest file (e.g. /lib/modules/<kver>/modules.dep), as a byte string. */
+  async readFile(path: string): Promise<string> {
+    const ans = await this.guest.request("R", [path]);
+    if (!ans.startsWith("OK")) throw new KbindError("GUEST_ERRNO", `read ${path}: ${ans}`, { file: path });
+    return unb64(ans.slice(3));
   }
 
   /** Names in /proc/modules (loadable modules that are loaded). */

@@ -1,0 +1,28 @@
+// The real kernel: a QEMU guest driven over its serial console (src/host/qemu).
+import type { GuestSession } from "../../src/host/qemu/session.ts";
+import type { ErrnoName } from "../../src/model/errno.ts";
+import type { SysfsPort } from "../../src/ports.ts";
+import type { Target } from "./target.ts";
+
+export class GuestTarget implements Target {
+  readonly name = "kernel";
+  readonly sysfs: SysfsPort;
+  private readonly s: GuestSession;
+  constructor(s: GuestSession) {
+    this.s = s;
+    this.sysfs = s.sysfs;
+  }
+  async modprobe(args: readonly string[]): Promise<{ code: number; output: string }> {
+    const r = await this.s.control.modprobe(args);
+    return { code: r.code, output: r.stdout };
+  }
+  deleteModule(name: string): Promise<ErrnoName | null> {
+    return this.s.control.deleteModule(name);
+  }
+  loadedModules(): Promise<string[]> {
+    return this.s.control.procModules();
+  }
+  async settle(): Promise<void> {
+    await this.s.control.settle();
+  }
+}
