@@ -58,9 +58,19 @@ export async function readIommuGroup(sysfs: SysfsPort, bus: string, device: stri
   return link === null ? null : lastComponent(link);
 }
 
-/** Members of an IOMMU group (/sys/kernel/iommu_groups/<n>/devices, iommu_group_add_device). */
+/**
+ * Members of an IOMMU group: /sys/kernel/iommu_groups/<n>/devices (iommu_group_add_device creates the
+ * links); when that directory is absent (a sysfs model without /sys/kernel), every PCI device whose
+ * iommu_group link names the group.
+ */
 export async function iommuGroupMembers(sysfs: SysfsPort, group: string): Promise<string[]> {
-  return sysfs.list(`/sys/kernel/iommu_groups/${group}/devices`);
+  const dir = `/sys/kernel/iommu_groups/${group}/devices`;
+  if (await sysfs.exists(dir)) return sysfs.list(dir);
+  const out: string[] = [];
+  for (const d of await sysfs.list("/sys/bus/pci/devices")) {
+    if ((await readIommuGroup(sysfs, "pci", d)) === group) out.push(d);
+  }
+  return out;
 }
 
 /** Resolves a relative link target against the directory holding the link (one level, as sysfs links are). */

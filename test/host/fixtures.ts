@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pciDevice, pciDeviceClass, pciDriverOverrideDeviceVfio } from "../../src/model/pci.ts";
 import type { ErrnoName } from "../../src/model/errno.ts";
-import { SysfsError, type SysfsPort } from "../../src/ports.ts";
+import { SysfsError, type ModprobePort, type SysfsPort } from "../../src/ports.ts";
+import { modelBackend } from "./model-backend.ts";
 import { FileJournal } from "../../src/host/journal.ts";
 import { TmpdirSysfs, type FakeHostDesc } from "../../src/host/sysfs-tmpdir.ts";
 import type { SwitchEnv } from "../../src/host/switch.ts";
@@ -46,37 +47,84 @@ export function hostDesc(over: Partial<FakeHostDesc> = {}): FakeHostDesc {
 
 export const MOUNTINFO_NVME = "29 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw\n";
 
+/** What the switch tests need from a backend: the temp-dir fake /sys or the simulated kernel. */
+export interface Backend {
+  name: "tmpdir-fake" | "kernel-model";
+  sysfs: SysfsPort;
+  modprobe: ModprobePort;
+  state(addr: string): { driver: string | null; override: string | null };
+  setProbe(driver: string, probe: "ok" | ErrnoName): void;
+  mountinfo(): string;
+  dispose(): void;
+}
+
 export interface Rig {
+  /** The temp-dir fake (only for the tmpdir backend; tests on both use `host`). */
   fake: TmpdirSysfs;
+  host: Backend;
   dir: string;
   env: (over?: Partial<SwitchEnv>) => SwitchEnv;
   logs: string[];
   dispose: () => void;
 }
 
-export function rig(desc: FakeHostDesc = hostDesc()): Rig {
+function fakeBackend(desc: FakeHostDesc): { fake: TmpdirSysfs; host: Backend } {
   const fake = TmpdirSysfs.create(desc);
+  return {
+    fake,
+    host: {
+      name: "tmpdir-fake",
+      sysfs: fake,
+      modprobe: fake.modprobePort(),
+      state: (a) => fake.state(a),
+      setProbe: (d, p) => fake.setProbe(d, p),
+      mountinfo: () => readFileSync(fake.mountinfoPath, "utf8"),
+      dispose: () => fake.dispose(),
+    },
+  };
+}
+
+function wrap(host: Backend, fake: TmpdirSysfs | null): Rig {
   const dir = mkdtempSync(join(tmpdir(), "kbind-state-"));
   const logs: string[] = [];
   return {
-    fake,
+    get fake(): TmpdirSysfs {
+      if (fake === null) throw new Error("this rig runs on the kernel model, not the temp-dir fake");
+      return fake;
+    },
+    host,
     dir,
     logs,
     env: (over = {}) => ({
-      sysfs: fake,
-      modprobe: fake.modprobePort(),
+      sysfs: host.sysfs,
+      modprobe: host.modprobe,
       journal: new FileJournal(join(dir, "journal.json")),
-      mountinfo: () => Promise.resolve(readFileSync(fake.mountinfoPath, "utf8")),
+      mountinfo: () => Promise.resolve(host.mountinfo()),
       vfioAliases: scanVfioAliases(MODULES_ALIAS),
       log: (l) => logs.push(l),
       ...over,
     }),
     dispose: () => {
-      fake.dispose();
+      host.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+export function rig(desc: FakeHostDesc = hostDesc()): Rig {
+  const { fake, host } = fakeBackend(desc);
+  return wrap(host, fake);
+}
+
+export function modelRig(desc: FakeHostDesc = hostDesc()): Rig {
+  return wrap(modelBackend(desc), null);
+}
+
+export type RigFactory = (desc?: FakeHostDesc) => Rig;
+export const BACKENDS: [string, RigFactory][] = [
+  ["tmpdir-fake", rig],
+  ["kernel-model", modelRig],
+];
 
 /** A SysfsPort wrapper failing chosen writes with an errno (the kernel's store() returning it). */
 export class FaultSysfs implements SysfsPort {

@@ -1,15 +1,15 @@
-// Fault injection at every step of the flavour switch, on the temp-dir fake /sys: each errno the
+// Fault injection at every step of the flavour switch, on the temp-dir fake /sys AND the simulated kernel: each errno the
 // kernel's store() can return for each write, modprobe failing, the target driver's probe failing,
 // faults during the rollback itself, and the process killed before any step (then a fresh run's
 // recoverInterrupted()). Invariant: every member of the switch ends in the planned state or in its
 // original state — all of them together — and no journal is left once a run reports success.
 // The table of cases tried is printed.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ErrnoName } from "../../src/model/errno.ts";
 import { executePlan, planSet, planUnset, ProcessKilled, recoverInterrupted, type SwitchEnv, type SwitchPlan } from "../../src/host/switch.ts";
-import { FaultSysfs, rig, type Rig } from "./fixtures.ts";
+import { BACKENDS, FaultSysfs, type Rig, type RigFactory } from "./fixtures.ts";
 
 type State = { driver: string | null; override: string | null };
 
@@ -73,17 +73,20 @@ const PROBE_ERRORS: ErrnoName[] = ["ENODEV", "ENXIO", "ENOMEM", "EINVAL", "EBUSY
 const rows: string[][] = [];
 
 function outcome(r: Rig, sc: Scenario, original: Record<string, State>): "planned" | "original" | "intermediate" {
-  const now = Object.fromEntries(sc.devices.map((d) => [d, r.fake.state(d)]));
+  const now = Object.fromEntries(sc.devices.map((d) => [d, r.host.state(d)]));
   if (JSON.stringify(now) === JSON.stringify(sc.target)) return "planned";
   if (JSON.stringify(now) === JSON.stringify(original)) return "original";
   return "intermediate";
 }
 
+let makeRig: RigFactory = BACKENDS[0]![1];
+let backend = BACKENDS[0]![0];
+
 async function withScenario(sc: Scenario, fn: (r: Rig, original: Record<string, State>) => Promise<void>): Promise<void> {
-  const r = rig();
+  const r = makeRig();
   try {
     await sc.prepare(r);
-    const original = Object.fromEntries(sc.devices.map((d) => [d, r.fake.state(d)]));
+    const original = Object.fromEntries(sc.devices.map((d) => [d, r.host.state(d)]));
     await fn(r, original);
   } finally {
     r.dispose();
@@ -97,15 +100,23 @@ async function happyRun(sc: Scenario): Promise<{ writes: string[]; steps: string
   let writes: string[] = [];
   const steps: string[] = [];
   await withScenario(sc, async (r) => {
-    const env = r.env({ beforeStep: (l) => steps.push(l) });
-    const before = r.fake.writes.length;
+    const rec: string[] = [];
+    const sysfs = new FaultSysfs(r.host.sysfs, (_i, path) => {
+      rec.push(path);
+      return null;
+    });
+    const env = r.env({ sysfs, beforeStep: (l) => steps.push(l) });
     expect((await executePlan(env, await sc.plan(env))).status).toBe("done");
-    writes = r.fake.writes.slice(before).map((w) => w.path);
+    writes = rec;
   });
   return { writes, steps };
 }
 
-describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
+for (const [bname, factory] of BACKENDS) describe(`flavour switch under fault injection (${bname})`, () => {
+  beforeAll(() => {
+    makeRig = factory;
+    backend = bname;
+  });
   for (const sc of SCENARIOS) {
     it(`${sc.name}: every errno on every write → rolled back to the exact original state`, async () => {
       const { writes } = await happyRun(sc);
@@ -114,10 +125,10 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
         for (const errno of errnosFor(path)) {
           await withScenario(sc, async (r, original) => {
             const env = r.env();
-            const faulty = new FaultSysfs(r.fake, (i) => (i === k ? errno : null));
+            const faulty = new FaultSysfs(r.host.sysfs, (i) => (i === k ? errno : null));
             const res = await executePlan({ ...env, sysfs: faulty }, await sc.plan({ ...env, sysfs: faulty }));
             const o = outcome(r, sc, original);
-            rows.push([sc.name, `write #${k} ${path.replace("/sys/bus/pci/", "")} → ${errno}`, res.status, o]);
+            rows.push([backend, sc.name, `write #${k} ${path.replace("/sys/bus/pci/", "")} → ${errno}`, res.status, o]);
             expect(res.status).toBe("rolled-back");
             expect(res.failure).toBe(`write ${path} failed: ${errno}`);
             expect(o).toBe("original");
@@ -132,11 +143,11 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
         // Unset binds the host driver: make its probe fail.
         for (const errno of PROBE_ERRORS) {
           await withScenario(sc, async (r, original) => {
-            r.fake.setProbe("e1000e", errno);
+            r.host.setProbe("e1000e", errno);
             const env = r.env();
             const res = await executePlan(env, await sc.plan(env));
             const o = outcome(r, sc, original);
-            rows.push([sc.name, `e1000e probe → ${errno}`, res.status, o]);
+            rows.push([backend, sc.name, `e1000e probe → ${errno}`, res.status, o]);
             expect(res.status).toBe("rolled-back");
             expect(o).toBe("original");
           });
@@ -146,11 +157,11 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
       const drv = Object.values(sc.target)[0]!.driver!;
       for (const errno of PROBE_ERRORS) {
         await withScenario(sc, async (r, original) => {
-          r.fake.setProbe(drv, errno);
+          r.host.setProbe(drv, errno);
           const env = r.env();
           const res = await executePlan(env, await sc.plan(env));
           const o = outcome(r, sc, original);
-          rows.push([sc.name, `${drv} probe → ${errno}`, res.status, o]);
+          rows.push([backend, sc.name, `${drv} probe → ${errno}`, res.status, o]);
           expect(res.status).toBe("rolled-back");
           expect(o).toBe("original");
           expect(journalLeft(r)).toBe(false);
@@ -172,7 +183,7 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
           const mid = outcome(r, sc, original);
           const rec = await recoverInterrupted(r.env());
           const o = outcome(r, sc, original);
-          rows.push([sc.name, `kill -9 before step ${k} (${label.replace("/sys/bus/pci/", "")}), state ${mid}`, `recovery: ${rec?.status ?? "none"}`, o]);
+          rows.push([backend, sc.name, `kill -9 before step ${k} (${label.replace("/sys/bus/pci/", "")}), state ${mid}`, `recovery: ${rec?.status ?? "none"}`, o]);
           expect(o).not.toBe("intermediate");
           expect(rec?.status === "completed" ? "planned" : "original").toBe(o);
           expect(journalLeft(r)).toBe(false);
@@ -188,11 +199,11 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
         let rollbackWrites = 0;
         let hit = false;
         await withScenario(sc, async (r, original) => {
-          r.fake.setProbe(drv, "ENODEV");
+          r.host.setProbe(drv, "ENODEV");
           const env = r.env();
           const plan = await sc.plan(env);
           let rollingBack = false;
-          const faulty = new FaultSysfs(r.fake, () => {
+          const faulty = new FaultSysfs(r.host.sysfs, () => {
             if (!rollingBack) return null;
             if (rollbackWrites++ === j) {
               hit = true;
@@ -202,11 +213,11 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
           });
           const res = await executePlan({ ...env, sysfs: faulty, beforeStep: (l) => { if (l.startsWith("rollback")) rollingBack = true; } }, plan);
           const after = outcome(r, sc, original);
-          r.fake.setProbe(drv, "ok");
+          r.host.setProbe(drv, "ok");
           const rec = await recoverInterrupted(r.env());
           const o = outcome(r, sc, original);
           if (hit) {
-            rows.push([sc.name, `probe ENODEV, then rollback write #${j} → EIO (state ${after})`, `${res.status}; recovery: ${rec?.status ?? "none"}`, o]);
+            rows.push([backend, sc.name, `probe ENODEV, then rollback write #${j} → EIO (state ${after})`, `${res.status}; recovery: ${rec?.status ?? "none"}`, o]);
             expect(["rolled-back", "restore-failed"]).toContain(res.status);
             expect(res.status === "restore-failed").toBe(journalLeft(r) || rec !== null);
           }
@@ -223,7 +234,7 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
       for (let j = 0; j < 8; j++) {
         let killed = false;
         await withScenario(sc, async (r, original) => {
-          r.fake.setProbe(drv, "ENXIO");
+          r.host.setProbe(drv, "ENXIO");
           let rb = 0;
           const env = r.env({
             beforeStep: (l) => {
@@ -238,10 +249,10 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
             await run.catch(() => undefined);
           }
           if (!killed) return;
-          r.fake.setProbe(drv, "ok");
+          r.host.setProbe(drv, "ok");
           const rec = await recoverInterrupted(r.env());
           const o = outcome(r, sc, original);
-          rows.push([sc.name, `probe ENXIO, kill -9 before rollback step ${j}`, `recovery: ${rec?.status ?? "none"}`, o]);
+          rows.push([backend, sc.name, `probe ENXIO, kill -9 before rollback step ${j}`, `recovery: ${rec?.status ?? "none"}`, o]);
           expect(rec?.status).toBe("rolled-back");
           expect(o).toBe("original");
           expect(journalLeft(r)).toBe(false);
@@ -255,14 +266,14 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
       await withScenario(sc, async (r, original) => {
         const env = r.env({ modprobe: { modprobe: () => Promise.resolve({ code: 1, stdout: "", stderr: "modprobe: FATAL: Module x not found\n" }) } });
         const res = await executePlan(env, await sc.plan(env));
-        rows.push([sc.name, "modprobe exits 1", res.status, outcome(r, sc, original)]);
+        rows.push([backend, sc.name, "modprobe exits 1", res.status, outcome(r, sc, original)]);
         expect(res.status).toBe("rolled-back");
         expect(outcome(r, sc, original)).toBe("original");
       });
       await withScenario(sc, async (r, original) => {
         const env = r.env({ modprobe: { modprobe: () => Promise.resolve({ code: 0, stdout: "", stderr: "" }) } });
         const res = await executePlan(env, await sc.plan(env));
-        rows.push([sc.name, "modprobe exits 0 but no /sys/module/<mod>/drivers/pci:*", res.status, outcome(r, sc, original)]);
+        rows.push([backend, sc.name, "modprobe exits 0 but no /sys/module/<mod>/drivers/pci:*", res.status, outcome(r, sc, original)]);
         expect(res.status).toBe("rolled-back");
         expect(res.failure).toContain("registered no PCI driver");
         expect(outcome(r, sc, original)).toBe("original");
@@ -272,7 +283,7 @@ describe("flavour switch under fault injection (temp-dir fake /sys)", () => {
 });
 
 afterAll(() => {
-  const head = ["scenario", "fault", "result", "final state"];
+  const head = ["backend", "scenario", "fault", "result", "final state"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(w[i]!)).join(" | ");
   console.log([`flavour switch fault-injection cases: ${rows.length}`, line(head), w.map((n) => "-".repeat(n)).join("-|-"), ...rows.map(line)].join("\n"));
