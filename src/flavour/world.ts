@@ -749,7 +749,7 @@ export class World {
     }
     dev.flavourBusy = true;
     const alias = this.flavourAlias(dev, s);
-    this.note(`request_module("${alias}")`, dev.name, "kernel", "exec");
+    this.note(`request_module_alias("${alias}")`, dev.name, "kernel", "exec");
     this.spawn(`request_module(${dev.name})`, this.modprobeProc(["-q", "--", alias], "kernel"), () => {
       const saved = dev.flavour;
       dev.flavour = s;

@@ -16,7 +16,7 @@ describe("kbind demo", () => {
     expect(out).toMatch(/│ e0700000\.xgmac +│ vfio +│ amd-xgbe +│ ✓ vfio-platform +│ ✗ \(none\) +│ ✗ \(none\) +│ ✗ \(none\) +│/);
     expect(out).toMatch(/│ \(a\) flavour +│ 11\/11 +│/);
     expect(out).toMatch(/│ udev-dead +│ ✓ 11\/11 +│ ✗ 5\/11 +│ ✗ 10\/11 +│ ✗ 4\/11 +│/);
-    expect(out).toContain('request_module("vfio_pci:v000015B3d0000101Esv000015B3sd00000016bc02sc00i00")');
+    expect(out).toContain('request_module_alias("vfio_pci:v000015B3d0000101Esv000015B3sd00000016bc02sc00i00")');
     expect(out).toContain("0000:01:00.2 bound to mlx5_vfio_pci");
     expect(out).not.toContain("\u001b["); // no colour when not a terminal
   });
