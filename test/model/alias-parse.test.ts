@@ -139,6 +139,27 @@ describe("parseOfAlias / parseAcpiAlias / parseVirtioAlias / parsePlatformAlias"
   });
 });
 
+describe("fuzz: parseAlias and parseModulesAliasLine never throw anything but a located KbindError", () => {
+  it("random, non-ASCII and huge strings", () => {
+    const piece = fc.constantFrom("pci:", "vfio_pci:", "of:N", "acpi*:", "platform:", "virtio:", "T", "C", "*", "?", "[", "]", ":", "v", "d", "00000001", "\u00e9", "\u2603", "\u0000", " ", "\t", "alias", "\n");
+    const input = fc.oneof(fc.string({ maxLength: 60 }), fc.array(piece, { maxLength: 30 }).map((a) => a.join("")), fc.constantFrom("of:N" + "T".repeat(600), "acpi*:" + "A".repeat(40) + ":*", "virtio:d" + "0".repeat(3000)));
+    fc.assert(
+      fc.property(input, (s) => {
+        for (const f of [() => parseAlias(s), () => parseModulesAliasLine(s, 3, "modules.alias")]) {
+          try {
+            f();
+          } catch (e) {
+            expect(e).toBeInstanceOf(KbindError);
+            const loc = (e as KbindError).location;
+            expect(loc.offset ?? loc.column).toBeDefined();
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe("modules.alias lines (depmod output_aliases)", () => {
   it("parses alias lines, skips comments and blanks", () => {
     expect(parseModulesAliasLine("alias pci:v*d*sv*sd*bc01sc08i02* nvme")).toEqual({ pattern: "pci:v*d*sv*sd*bc01sc08i02*", module: "nvme" });
