@@ -18,6 +18,10 @@ export function checkSysfsPath(path: string): void {
   if (path.includes("\0")) throw new SysfsError("EINVAL", path, `${path}: NUL in path`);
 }
 
+function rejectWith(e: unknown): Promise<never> {
+  return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+}
+
 export class RealSysfs implements SysfsPort {
   readonly root: string;
   constructor(root = "/") {
@@ -31,7 +35,12 @@ export class RealSysfs implements SysfsPort {
   }
 
   read(path: string): Promise<string> {
-    const p = this.hostPath(path);
+    let p: string;
+    try {
+      p = this.hostPath(path);
+    } catch (e) {
+      return rejectWith(e);
+    }
     try {
       return Promise.resolve(readFileSync(p, "latin1"));
     } catch (e) {
@@ -40,7 +49,12 @@ export class RealSysfs implements SysfsPort {
   }
 
   write(path: string, data: string): Promise<number> {
-    const p = this.hostPath(path);
+    let p: string;
+    try {
+      p = this.hostPath(path);
+    } catch (e) {
+      return rejectWith(e);
+    }
     let fd: number;
     try {
       fd = openSync(p, constants.O_WRONLY | constants.O_TRUNC);
@@ -62,7 +76,12 @@ export class RealSysfs implements SysfsPort {
   }
 
   readlink(path: string): Promise<string | null> {
-    const p = this.hostPath(path);
+    let p: string;
+    try {
+      p = this.hostPath(path);
+    } catch (e) {
+      return rejectWith(e);
+    }
     try {
       return Promise.resolve(readlinkSync(p));
     } catch (e) {
@@ -72,7 +91,12 @@ export class RealSysfs implements SysfsPort {
   }
 
   list(dir: string): Promise<string[]> {
-    const p = this.hostPath(dir);
+    let p: string;
+    try {
+      p = this.hostPath(dir);
+    } catch (e) {
+      return rejectWith(e);
+    }
     try {
       return Promise.resolve(readdirSync(p).sort());
     } catch (e) {
@@ -81,6 +105,10 @@ export class RealSysfs implements SysfsPort {
   }
 
   exists(path: string): Promise<boolean> {
-    return Promise.resolve(existsSync(this.hostPath(path)));
+    try {
+      return Promise.resolve(existsSync(this.hostPath(path)));
+    } catch (e) {
+      return rejectWith(e);
+    }
   }
 }
