@@ -184,8 +184,13 @@ export function parseWeakdepLine(module: string, line: string): ConfWeakdep {
   return { module, weak: line.split(/[ \t\n\v\f\r]+/).filter((t) => t !== "") };
 }
 
+export interface ConfigParseOptions {
+  /** Accept `weakdep` lines (kmod >= 33). kmod 30 (the default) reports them as bad lines. */
+  weakdep?: boolean;
+}
+
 /** kmod_config_parse over one file, appending to `cfg`. */
-export function parseConfigFile(cfg: KmodConfig, file: ConfigFile): void {
+export function parseConfigFile(cfg: KmodConfig, file: ConfigFile, opts: ConfigParseOptions = {}): void {
   for (const { line, lineno } of wrappedLines(file.text)) {
     if (line === "" || line.startsWith("#")) continue;
     const c = strtok(line, 0);
@@ -231,13 +236,13 @@ export function parseConfigFile(cfg: KmodConfig, file: ConfigFile): void {
         cfg.blacklists.push(m);
         break;
       }
+      case "weakdep":
       case "options":
       case "install":
       case "remove":
-      case "softdep":
-      case "weakdep": {
+      case "softdep": {
         const r = t1 ? rest(line, t1.next) : null;
-        if (!t1 || r === null) {
+        if (!t1 || r === null || (cmd === "weakdep" && opts.weakdep !== true)) {
           badLine();
           continue;
         }
@@ -360,9 +365,9 @@ function kcmdlineResult(cfg: KmodConfig, modname: string, param: string): void {
 }
 
 /** Builds the whole configuration: ordered files, then the kernel command line. */
-export function loadConfig(files: ConfigFile[], kernelCmdline: string | null): KmodConfig {
+export function loadConfig(files: ConfigFile[], kernelCmdline: string | null, opts: ConfigParseOptions = {}): KmodConfig {
   const cfg = emptyConfig();
-  for (const f of files) parseConfigFile(cfg, f);
+  for (const f of files) parseConfigFile(cfg, f, opts);
   if (kernelCmdline !== null) parseKernelCmdline(cfg, kernelCmdline);
   return cfg;
 }

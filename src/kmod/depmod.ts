@@ -32,6 +32,8 @@ export interface DepmodOptions {
   builtin?: string;
   /** modules.builtin.modinfo bytes. */
   builtinModinfo?: Uint8Array;
+  /** The modules directory, for messages ("could not open modules.order at DIR"). */
+  dirname?: string;
   /** Also write modules.weakdep (kmod ≥ 33; kmod 30 does not). */
   weakdep?: boolean;
 }
@@ -76,7 +78,10 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
   // depmod_modules_sort: modules.order lines get sort_idx = line - total (negative), others keep theirs.
   let mods2 = list;
-  if (opts.order !== undefined) {
+  const dirname = opts.dirname ?? ".";
+  const missing = (f: string): void => void warnings.push(`depmod: WARNING: could not open ${f} at ${dirname}: No such file or directory\n`);
+  if (opts.order === undefined) missing("modules.order");
+  else {
     const text = opts.order;
     const lines = text.split("\n");
     const complete = text === "" || text.endsWith("\n");
@@ -222,8 +227,11 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   put("modules.symbols", symText.join(""));
   files.set("modules.symbols.bin", symBin.write());
 
-  // modules.builtin.bin from modules.builtin
-  if (opts.builtin !== undefined) {
+  // modules.builtin.bin from modules.builtin (missing input: warning and an empty file)
+  if (opts.builtin === undefined) {
+    missing("modules.builtin");
+    files.set("modules.builtin.bin", new Uint8Array(0));
+  } else {
     const b = new IndexBuilder("modules.builtin.bin");
     const raw = opts.builtin.split("\n");
     raw.forEach((l, i) => {
@@ -237,10 +245,12 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     files.set("modules.builtin.bin", b.write());
   }
 
-  // modules.builtin.alias.bin from modules.builtin.modinfo
-  if (opts.builtinModinfo !== undefined) {
+  // modules.builtin.alias.bin from modules.builtin.modinfo (missing input: warning and an empty file)
+  if (opts.builtinModinfo === undefined) {
+    missing("modules.builtin.modinfo");
+    files.set("modules.builtin.alias.bin", new Uint8Array(0));
+  } else {
     const b = new IndexBuilder("modules.builtin.alias.bin");
-    let count = 0;
     for (const r of parseBuiltinModinfo(bytesToLatin1(opts.builtinModinfo))) {
       if (r.key !== "alias") continue;
       let key: string;
@@ -251,13 +261,12 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
         continue;
       }
       b.insert(key, r.module, 0);
-      count++;
     }
-    files.set("modules.builtin.alias.bin", count > 0 ? b.write() : new Uint8Array(0));
+    files.set("modules.builtin.alias.bin", b.write());
   }
 
-  // modules.devname
-  const dev = ["# Device nodes to trigger on-demand module loading.\n"];
+  // modules.devname: the header is written before the first entry only (kmod 30 output_devname).
+  const dev: string[] = [];
   for (const d of mods2) {
     let devname: string | null = null;
     let type = "";
@@ -268,11 +277,15 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
       if (v.startsWith("devname:")) devname = v.slice("devname:".length);
       else if ((mm = /^char-major-(\d+)-(\d+)/.exec(v))) [type, major, minor] = ["c", Number(mm[1]), Number(mm[2])];
       else if ((mm = /^block-major-(\d+)-(\d+)/.exec(v))) [type, major, minor] = ["b", Number(mm[1]), Number(mm[2])];
-      if (type !== "" && devname !== null) {
-        dev.push(`${d.name} ${devname} ${type}${major}:${minor}\n`);
-        break;
-      }
+      if (type !== "" && devname !== null) break;
     }
+    if (devname === null) continue;
+    if (type === "") {
+      warnings.push(`depmod: ERROR: Module '${d.name}' has devname (${devname}) but lacks major and minor information. Ignoring.\n`);
+      continue;
+    }
+    if (dev.length === 0) dev.push("# Device nodes to trigger on-demand module loading.\n");
+    dev.push(`${d.name} ${devname} ${type}${major}:${minor}\n`);
   }
   put("modules.devname", dev.join(""));
 

@@ -452,7 +452,8 @@ export function modprobe(argv: string[], env: ModprobeEnv): ModprobeResult {
     const r = lookupWithError(ctx, alias);
     flushLibkmod();
     if (r.modules.length === 0 || r.err < 0) {
-      log(LOG_CRIT, `Module ${alias} not found in directory ${dirname}\n`);
+      // LOG() uses log_priority: LOG_CRIT, lowered to LOG_WARNING by -a (tools/modprobe.c).
+      log(useAll ? LOG_WARNING : LOG_CRIT, `Module ${alias} not found in directory ${dirname}\n`);
       return -2;
     }
     let err = 0;

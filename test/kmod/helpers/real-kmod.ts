@@ -1,8 +1,8 @@
 // Running the real kmod 30 tools as an oracle, safely: depmod only with -b on a temp tree, modprobe
 // only with -R / --show-depends / -n / -c and always with -d <temp tree>. Many modprobe runs go
 // through one shell process (a batch), so 20,000 lookups cost ~2 ms each.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readConfigPath, readModuleDir, readOnlyHostKernel } from "../../../src/host/kmod-files.ts";
@@ -43,29 +43,56 @@ export function realDepmod(root: string, ver: string): string {
 
 const MARK = "\u0001KBIND\u0001";
 
+function batchScript(root: string, ver: string, conf: string, runs: string[][], shard: string): string {
+  const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+  const lines = ["#!/bin/sh", "unset MODPROBE_OPTIONS"];
+  runs.forEach((a, i) => {
+    const err = join(root, `.kbind-err-${shard}-${i}`);
+    lines.push(`printf '${MARK}O\\n'; modprobe -d ${q(root)} -S ${q(ver)} -C ${q(conf)} ${a.map(q).join(" ")} 2>${q(err)}; printf '${MARK}R%s\\n' "$?"`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+function parseBatch(out: string, root: string, shard: string, n: number): ModprobeResult[] {
+  const res: ModprobeResult[] = [];
+  const parts = out.split(`${MARK}O\n`).slice(1);
+  parts.forEach((p, i) => {
+    const r = p.lastIndexOf(MARK + "R");
+    const code = Number(p.slice(r + MARK.length + 1).trim());
+    const errPath = join(root, `.kbind-err-${shard}-${i}`);
+    res.push({ code, stdout: p.slice(0, r), stderr: readFileSync(errPath, "latin1") });
+    rmSync(errPath);
+  });
+  if (res.length !== n) throw new Error(`batch returned ${res.length} results for ${n} runs`);
+  return res;
+}
+
 /** Runs `modprobe -d root -S ver -C conf <args>` for every args list, in one shell. */
 export function realModprobeBatch(root: string, ver: string, conf: string, runs: string[][]): ModprobeResult[] {
   for (const a of runs) assertSafeModprobeArgs(a);
-  const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
-  const errFile = join(root, ".kbind-err");
-  const lines = ["#!/bin/sh", "unset MODPROBE_OPTIONS"];
-  runs.forEach((a) => {
-    lines.push(`printf '${MARK}O\\n'; modprobe -d ${q(root)} -S ${q(ver)} -C ${q(conf)} ${a.map(q).join(" ")} 2>${q(errFile)}; rc=$?; printf '${MARK}R%s\\n' "$rc"; cat ${q(errFile)}; printf '${MARK}E\\n'`);
-  });
   const script = join(root, ".kbind-batch.sh");
-  writeFileSync(script, lines.join("\n") + "\n");
+  writeFileSync(script, batchScript(root, ver, conf, runs, "s"));
   const out = execFileSync("sh", [script], { encoding: "latin1", maxBuffer: 1 << 30 });
-  const res: ModprobeResult[] = [];
-  const parts = out.split(`${MARK}O\n`).slice(1);
-  for (const p of parts) {
-    const r = p.indexOf(MARK + "R");
-    const nl = p.indexOf("\n", r);
-    const code = Number(p.slice(r + MARK.length + 1, nl));
-    const e = p.lastIndexOf(`${MARK}E\n`);
-    res.push({ code, stdout: p.slice(0, r), stderr: p.slice(nl + 1, e) });
-  }
-  if (res.length !== runs.length) throw new Error(`batch returned ${res.length} results for ${runs.length} runs`);
-  return res;
+  return parseBatch(out, root, "s", runs.length);
+}
+
+/** The same, split over `shards` shell processes running concurrently (2 cores → ~2× faster). */
+export async function realModprobeBatchParallel(root: string, ver: string, conf: string, runs: string[][], shards = 2): Promise<ModprobeResult[]> {
+  for (const a of runs) assertSafeModprobeArgs(a);
+  const size = Math.ceil(runs.length / shards);
+  const parts = await Promise.all(
+    Array.from({ length: shards }, async (_, k) => {
+      const slice = runs.slice(k * size, (k + 1) * size);
+      if (slice.length === 0) return [];
+      const script = join(root, `.kbind-batch-${k}.sh`);
+      writeFileSync(script, batchScript(root, ver, conf, slice, String(k)));
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile("sh", [script], { encoding: "latin1", maxBuffer: 1 << 30 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+      });
+      return parseBatch(out, root, String(k), slice.length);
+    }),
+  );
+  return parts.flat();
 }
 
 /** kbind's modprobe against the same tree, reading the host's /sys/module and /proc/cmdline like the real one. */
