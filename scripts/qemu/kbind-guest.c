@@ -1,6 +1,7 @@
 /* kbind-guest: the guest side of kbind's QEMU conformance harness (static, runs as PID 1's child).
  *
- *   kbind-guest serve <tty>   command loop on a serial port (raw mode, no echo)
+ *   kbind-guest serve <tty>   command loop on a serial port (raw mode, no echo); "-" serves on
+ *                             stdin/stdout (the host-side unit test runs it that way)
  *   kbind-guest uevents       a udev-like listener: NETLINK_KOBJECT_UEVENT, and for ACTION=add with a
  *                             MODALIAS it runs `modprobe -b $MODALIAS` (systemd's 80-drivers.rules:
  *                             ENV{MODALIAS}=="?*", RUN{builtin}+="kmod load"), serially, logging each
@@ -139,11 +140,11 @@ static void settle(FILE *o) {
 }
 
 static int serve(const char *tty) {
-  int fd = open(tty, O_RDWR | O_NOCTTY);
+  int fd = strcmp(tty, "-") == 0 ? 0 : open(tty, O_RDWR | O_NOCTTY);
   if (fd < 0) { perror(tty); return 1; }
   struct termios t;
-  if (tcgetattr(fd, &t) == 0) { cfmakeraw(&t); cfsetspeed(&t, B115200); tcsetattr(fd, TCSANOW, &t); }
-  FILE *in = fdopen(fd, "r"), *o = fdopen(dup(fd), "w");
+  if (fd != 0 && tcgetattr(fd, &t) == 0) { cfmakeraw(&t); cfsetspeed(&t, B115200); tcsetattr(fd, TCSANOW, &t); }
+  FILE *in = fdopen(fd, "r"), *o = fdopen(fd == 0 ? dup(1) : dup(fd), "w");
   static char line[3 * BIG];
   fputs("\n@@READY@@\n", o);
   fflush(o);
