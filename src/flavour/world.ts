@@ -77,7 +77,11 @@ export interface SimDevice {
   boundAt: number | null;
   /** The reset module vfio-platform found for this device. */
   resetModule: string | null;
+  /** Design (a): the flavour VFs of this PF get when they are created (sriov_vf_flavour). */
+  vfFlavour: string | null;
 }
+
+export type SimDeviceSpec = Omit<SimDevice, "driver" | "override" | "flavour" | "flavourBusy" | "flavourWaiters" | "boundAt" | "resetModule" | "vfFlavour">;
 
 export type TraceKind = "uevent" | "write" | "exec" | "load" | "bind" | "unbind" | "probe-fail" | "note" | "udev";
 
@@ -311,12 +315,55 @@ export class World {
   }
 
   /** device_add(): ADD uevent, then bus_probe_device() with the drivers loaded right now. */
-  addDevice(spec: Omit<SimDevice, "driver" | "override" | "flavour" | "flavourBusy" | "flavourWaiters" | "boundAt" | "resetModule">): SimDevice {
-    const dev: SimDevice = { ...spec, driver: null, override: null, flavour: null, flavourBusy: false, flavourWaiters: [], boundAt: null, resetModule: null };
+  addDevice(spec: SimDeviceSpec): SimDevice {
+    const dev: SimDevice = { ...spec, driver: null, override: null, flavour: null, flavourBusy: false, flavourWaiters: [], boundAt: null, resetModule: null, vfFlavour: null };
     this.devices.push(dev);
+    const pf = dev.physfn !== null ? this.findDevice(dev.bus, dev.physfn) : undefined;
+    if (pf?.vfFlavour != null && this.cfg.flavourAttr) {
+      dev.flavour = pf.vfFlavour; // design (a): set in pci_device_add(), before the initial probe
+    } else if (pf?.driver && driverHasFlavour(pf.driver, "vfio")) {
+      // vfio_pci_core.c vfio_pci_bus_notifier(), BUS_NOTIFY_ADD_DEVICE: "Captured SR-IOV VF %s driver_override"
+      dev.override = pf.driver.name;
+      this.note(`${pf.driver.name} ${pf.name}: Captured SR-IOV VF ${dev.name} driver_override`, dev.name);
+    }
     this.uevent(dev, "add");
     this.deviceAttach(dev);
     return dev;
+  }
+
+  /** VFs sriov_numvfs would create for each PF (the simulator has no config space to derive them). */
+  readonly vfTemplates = new Map<string, SimDeviceSpec[]>();
+
+  /**
+   * sriov_numvfs store (drivers/pci/iov.c sriov_numvfs_store): 0 removes the VFs; N creates them
+   * unless VFs exist (-EBUSY) or N exceeds what the PF offers (-ERANGE). Design (a): with
+   * sriov_vf_flavour set, the VF flavour module is requested (and waited for) before the VFs are added.
+   */
+  private sriovNumvfsStore(pf: SimDevice, data: string, agent: string, finish: (r: number | ErrnoName) => void): void {
+    const n = Number(data.trim());
+    const templates = this.vfTemplates.get(pf.name) ?? [];
+    const vfs = this.devices.filter((d) => d.physfn === pf.name);
+    if (!Number.isInteger(n) || n < 0) return finish("EINVAL");
+    if (n === 0) {
+      for (const vf of vfs) {
+        this.release(vf);
+        this.uevent(vf, "remove");
+        this.devices.splice(this.devices.indexOf(vf), 1);
+      }
+      return finish(data.length);
+    }
+    if (vfs.length > 0) return finish("EBUSY");
+    if (n > templates.length) return finish("ERANGE");
+    const add = (): void => {
+      for (const t of templates.slice(0, n)) this.addDevice(t);
+      finish(data.length);
+    };
+    const first = templates[0];
+    if (pf.vfFlavour === null || !this.cfg.flavourAttr || !first) return add();
+    const probe: SimDevice = { ...first, driver: null, override: null, flavour: null, flavourBusy: false, flavourWaiters: [], boundAt: null, resetModule: null, vfFlavour: null };
+    const alias = this.flavourAlias(probe, pf.vfFlavour);
+    this.note(`request_module_alias("${alias}") for the VFs of ${pf.name}`, pf.name, "kernel", "exec");
+    this.spawn(`request_module(${pf.name} VFs)`, this.modprobeProc(["-q", "--", alias], "kernel"), add);
   }
 
   // ---------------------------------------------------------------- matching and probing
@@ -629,6 +676,10 @@ export class World {
         return ok(`${dev.override ?? "(null)"}\n`);
       case "driver_flavour":
         return this.cfg.flavourAttr ? ok(`${dev.flavour ?? ""}\n`) : err("ENOENT");
+      case "sriov_vf_flavour":
+        return this.cfg.flavourAttr && this.vfTemplates.has(dev.name) ? ok(`${dev.vfFlavour ?? ""}\n`) : err("ENOENT");
+      case "sriov_numvfs":
+        return this.vfTemplates.has(dev.name) ? ok(`${this.devices.filter((d) => d.physfn === dev.name).length}\n`) : err("ENOENT");
       case "vendor":
         return dev.pci ? ok(`0x${dev.pci.vendor.toString(16).padStart(4, "0")}\n`) : err("ENOENT");
       case "device":
@@ -702,6 +753,17 @@ export class World {
       case "driver_flavour":
         if (!this.cfg.flavourAttr) return finish("ENOENT");
         this.flavourStore(dev, data, agent, finish);
+        return;
+      case "sriov_vf_flavour": {
+        if (!this.cfg.flavourAttr || !this.vfTemplates.has(dev.name)) return finish("ENOENT");
+        const f = data.replace(/\n$/, "");
+        if (f !== "" && f !== "vfio") return finish("EINVAL");
+        dev.vfFlavour = f === "" ? null : f;
+        return finish(len);
+      }
+      case "sriov_numvfs":
+        if (!this.vfTemplates.has(dev.name)) return finish("ENOENT");
+        this.sriovNumvfsStore(dev, data, agent, finish);
         return;
       default:
         return finish("EACCES");

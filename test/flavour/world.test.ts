@@ -8,6 +8,7 @@ import { DEFAULT_COSTS, World, type WorldConfig } from "../../src/flavour/world.
 
 const ALIAS = [
   "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core",
+  "alias pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_core",
   "alias pci:v00008086d00004941sv*sd*bc*sc*i* qat_4xxx",
   "alias of:N*T*Cvendor,eth-v1C* eth_drv",
   "alias of:N*T*Cvendor,eth-v1 eth_drv",
@@ -159,5 +160,57 @@ describe("driver_flavour ranking (design a)", () => {
     expect(dev(w, "0000:03:00.1").driver).toBeNull();
     op(w, { op: "write", path: "/sys/bus/pci/drivers_probe", data: "0000:03:00.1" });
     expect(dev(w, "0000:03:00.1").driver?.name).toBe("qat_vfio_pci");
+  });
+});
+
+describe("SR-IOV VFs", () => {
+  const PF = "/sys/bus/pci/devices/0000:01:00.0";
+  const vfSpec = (fn: number) => ({ bus: "pci" as const, name: `0000:01:00.${fn}`, label: "VF", pci: { vendor: 0x15b3, device: 0x101e, subvendor: 0, subdevice: 0, class: 0x020000 }, of: null, physfn: "0000:01:00.0" });
+  function sriovWorld(over: Partial<WorldConfig> = {}): World {
+    const w = world(over);
+    w.addDevice({ bus: "pci", name: "0000:01:00.0", label: "PF", pci: { vendor: 0x15b3, device: 0x101d, subvendor: 0, subdevice: 0, class: 0x020000 }, of: null, physfn: null });
+    w.vfTemplates.set("0000:01:00.0", [vfSpec(4), vfSpec(5)]);
+    w.run();
+    return w;
+  }
+
+  it("sriov_numvfs: VFs come up on the host driver; -EBUSY while VFs exist, -ERANGE beyond what the PF offers", () => {
+    const w = sriovWorld();
+    expect(op(w, { op: "write", path: `${PF}/sriov_numvfs`, data: "3" })).toMatchObject({ ok: false, errno: "ERANGE" });
+    expect(op(w, { op: "write", path: `${PF}/sriov_numvfs`, data: "2" })).toEqual({ ok: true, value: 1 });
+    expect(dev(w, "0000:01:00.4").driver?.name).toBe("mlx5_core");
+    expect(op(w, { op: "write", path: `${PF}/sriov_numvfs`, data: "1" })).toMatchObject({ ok: false, errno: "EBUSY" });
+    expect(op(w, { op: "read", path: `${PF}/sriov_numvfs` })).toEqual({ ok: true, value: "2\n" });
+  });
+
+  it("upstream: a PF bound to vfio-pci captures its VFs with driver_override (vfio_pci_bus_notifier), so they get vfio-pci, not mlx5_vfio_pci", () => {
+    const w = sriovWorld();
+    op(w, { op: "modprobe", args: ["vfio_pci"] });
+    op(w, { op: "modprobe", args: ["mlx5_vfio_pci"] });
+    op(w, { op: "write", path: `${PF}/driver_override`, data: "vfio-pci" });
+    op(w, { op: "write", path: `${PF}/driver/unbind`, data: "0000:01:00.0" });
+    op(w, { op: "write", path: "/sys/bus/pci/drivers_probe", data: "0000:01:00.0" });
+    op(w, { op: "write", path: `${PF}/sriov_numvfs`, data: "2" });
+    expect(dev(w, "0000:01:00.4").override).toBe("vfio-pci");
+    expect(dev(w, "0000:01:00.4").driver?.name).toBe("vfio-pci");
+  });
+
+  it("design (a): with sriov_vf_flavour=vfio the VF module is requested before the VFs exist; they bind straight to mlx5_vfio_pci", () => {
+    const w = sriovWorld({ flavourAttr: true });
+    op(w, { op: "modprobe", args: ["vfio_pci"] }); // the universal driver is already loaded: it must not win
+    expect(op(w, { op: "write", path: `${PF}/sriov_vf_flavour`, data: "vfio\n" })).toEqual({ ok: true, value: 5 });
+    op(w, { op: "write", path: `${PF}/sriov_numvfs`, data: "2" });
+    for (const vf of ["0000:01:00.4", "0000:01:00.5"]) {
+      expect(dev(w, vf).flavour).toBe("vfio");
+      expect(dev(w, vf).driver?.name).toBe("mlx5_vfio_pci");
+    }
+    // no host-driver probe/remove cycle: the VFs were never bound to mlx5_core
+    expect(w.trace.some((t) => t.text === "0000:01:00.4 bound to mlx5_core")).toBe(false);
+    expect(dev(w, "0000:01:00.0").driver?.name).toBe("mlx5_core");
+  });
+
+  it("sriov_vf_flavour: EINVAL for an unknown flavour, ENOENT outside design (a)", () => {
+    expect(op(sriovWorld({ flavourAttr: true }), { op: "write", path: `${PF}/sriov_vf_flavour`, data: "gpu" })).toMatchObject({ ok: false, errno: "EINVAL" });
+    expect(op(sriovWorld(), { op: "write", path: `${PF}/sriov_vf_flavour`, data: "vfio" })).toMatchObject({ ok: false, errno: "ENOENT" });
   });
 });
