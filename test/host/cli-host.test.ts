@@ -14,6 +14,8 @@ import { executePlan, planSet, ProcessKilled } from "../../src/host/switch.ts";
 import { TmpdirSysfs } from "../../src/host/sysfs-tmpdir.ts";
 import { scanVfioAliases } from "../../src/host/vfio-variant.ts";
 import { hostDesc, MODULES_ALIAS } from "./fixtures.ts";
+import { loadScenario } from "../../src/sim/scenario.ts";
+import { simulate } from "../../src/sim/simulator.ts";
 
 let fake: TmpdirSysfs;
 let work: string;
@@ -82,23 +84,38 @@ describe("kbind host list / snapshot", () => {
     expect(j.devices.map((d) => [d.device, d.vfio.module])).toContainEqual(["0000:02:00.0", "mlx5_vfio_pci"]);
   });
 
-  it("snapshot → YAML → list --snapshot shows the same devices and drivers", async () => {
+  it("snapshot → a scenario the simulator runs with every host binding reproduced; list --snapshot replays it", async () => {
+    // Put one device in the vfio flavour first, so the snapshot carries an override and a vfio driver.
+    expect((await run("host", "flavour", "set", "0000:02:00.0", "vfio", ...R(), ...M(), ...C())).code).toBe(0);
     const out = join(work, "snap.yaml");
     expect((await run("host", "snapshot", ...R(), "-o", out)).code).toBe(0);
     const yaml = readFileSync(out, "utf8");
-    expect(yaml).toContain("kind: kbind-host-snapshot");
-    expect(yaml).toContain("addr: 0000:03:00.0");
+    expect(yaml).toContain("name: 0000:03:00.0");
+    expect(yaml).toContain("vendor: 0x144d");
+    expect(yaml).toContain("driverOverride: mlx5_vfio_pci");
+    const res = simulate(loadScenario(yaml, out));
+    expect(res.expectations).toBe(6); // one per device in expect.bound
+    expect(res.failures).toBe(0);
+    const bound = Object.fromEntries(res.state.devices.filter((d) => d.bus === "pci").map((d) => [d.name, d.driver]));
+    expect(bound).toEqual({
+      "0000:01:00.0": "e1000e",
+      "0000:02:00.0": "mlx5_vfio_pci",
+      "0000:03:00.0": "nvme",
+      "0000:04:00.0": "nouveau",
+      "0000:04:00.1": "snd_hda_intel",
+      "0000:05:00.0": "e1000e",
+    });
     const direct = JSON.parse((await run("host", "list", ...R(), ...M(), "--json")).out) as { devices: unknown[] };
     const replay = JSON.parse((await run("host", "list", "--snapshot", out, ...M(), "--json")).out) as { devices: unknown[] };
     expect(replay.devices).toEqual(direct.devices);
   });
 
-  it("a malformed snapshot is a located error, not a crash", async () => {
+  it("a malformed snapshot is a located error (file:line:col), not a crash", async () => {
     const bad = join(work, "bad.yaml");
-    writeFileSync(bad, "kind: kbind-host-snapshot\nversion: 1\nkernelRelease: null\ndevices:\n  - addr: ../../x\ndrivers: []\n");
+    writeFileSync(bad, "name: x\nmachine:\n  devices:\n    - { bus: pci, name: nope, vendor: 1, device: 2 }\n");
     const r = await run("host", "list", "--snapshot", bad, ...M());
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^kbind: .*bad\.yaml: devices\.0\.addr: .* \[BAD_SNAPSHOT\]\n$/);
+    expect(r.err).toMatch(/^kbind: .*bad\.yaml:4:\d+: .*pci device names are DDDD:BB:DD\.F.* \[SCENARIO\]\n$/);
   });
 });
 

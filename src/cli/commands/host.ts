@@ -11,7 +11,7 @@ import { readBindState } from "../../host/device-state.ts";
 import { realHostDeps, type HostDeps } from "../../host/host-env.ts";
 import { listPciDevices, NO_MODULES, parseModulesAlias, type DeviceRow, type ModulesInfo } from "../../host/inventory.ts";
 import { FileJournal } from "../../host/journal.ts";
-import { parseSnapshot, snapshotToFakeHost, snapshotToYaml, takeSnapshot } from "../../host/snapshot.ts";
+import { scenarioToFakeHost, snapshotToYaml, takeSnapshot } from "../../host/snapshot.ts";
 import { executePlan, isGroupSafeDriver, planSet, planUnset, planWrites, recoverInterrupted, type SwitchEnv, type SwitchPlan, type SwitchResult } from "../../host/switch.ts";
 import { TmpdirSysfs } from "../../host/sysfs-tmpdir.ts";
 import { resolveDevice } from "../../host/validate.ts";
@@ -102,13 +102,13 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
     .description("per PCI device: class, driver, override, IOMMU group, and what each flavour would bind")
     .addOption(rootOpt())
     .addOption(modOpt())
-    .option("--snapshot <file>", "read a `kbind host snapshot` file instead of a sysfs tree")
+    .option("--snapshot <file>", "read a `kbind host snapshot` scenario instead of a sysfs tree")
     .option("--json", "JSON output")
     .action(async (o: RootOpts & { snapshot?: string; json?: boolean }) => {
       const modules = loadModules(deps, o, false);
       let rows: DeviceRow[];
       if (o.snapshot !== undefined) {
-        const fake = TmpdirSysfs.create(snapshotToFakeHost(parseSnapshot(readFileSync(o.snapshot, "utf8"), o.snapshot)));
+        const fake = TmpdirSysfs.create(scenarioToFakeHost(readFileSync(o.snapshot, "utf8"), o.snapshot));
         try {
           rows = await listPciDevices(fake, modules);
         } finally {
@@ -126,7 +126,7 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
 
   host
     .command("snapshot")
-    .description("write the host's PCI devices and loaded PCI drivers as YAML (read only)")
+    .description("write the host's PCI devices and their drivers as a simulator scenario (read only; run it with `kbind sim`)")
     .addOption(rootOpt())
     .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
     .action(async (o: RootOpts & { output?: string }) => {
