@@ -2,7 +2,7 @@
 // the deps (sysfs, modprobe, uid, mountinfo) are injected.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Command, CommanderError } from "commander";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerHost } from "../../src/cli/commands/host.ts";
@@ -182,6 +182,22 @@ describe("kbind host flavour set/unset", () => {
     expect(unset.out).toContain("verify /sys/bus/pci/devices/0000:01:00.0/driver -> e1000e");
     expect(fake.state("0000:01:00.0")).toEqual({ driver: "e1000e", override: null });
     expect(existsSync(join(configDir, "devices/pci-0000:01:00.0.json"))).toBe(false);
+  });
+
+  it("apply moves IOMMU-group members persisted together as a group (each alone is never viable)", async () => {
+    expect((await run("host", "flavour", "set", "0000:04:00.0", "vfio", "--group", "--persist", ...R(), ...M(), ...C())).code).toBe(0);
+    expect(readdirSync(join(configDir, "devices"))).toEqual(["pci-0000:04:00.0.json", "pci-0000:04:00.1.json"]);
+    // A reboot: both functions come back on their host drivers.
+    for (const [d, host] of [["0000:04:00.0", "nouveau"], ["0000:04:00.1", "snd_hda_intel"]] as const) {
+      await fake.write(`/sys/bus/pci/devices/${d}/driver_override`, "\n");
+      await fake.write("/sys/bus/pci/drivers/vfio-pci/unbind", d);
+      await fake.write(`/sys/bus/pci/drivers/${host}/bind`, d);
+    }
+    const apply = await run("host", "apply", ...R(), ...M(), ...C());
+    expect(apply.code).toBe(0);
+    expect(apply.out).toContain("0000:04:00.0, 0000:04:00.1: applied (vfio-pci)\n");
+    expect(apply.out).toContain("0000:04:00.1: ok (vfio-pci)\n");
+    expect(fake.state("0000:04:00.1")).toEqual({ driver: "vfio-pci", override: "vfio-pci" });
   });
 
   it("a failed probe exits 1 saying what failed and what was restored", async () => {

@@ -221,23 +221,34 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
         if (rec !== null) io.out(`recovered an interrupted switch: ${rec.status}\n`);
       }
       let failed = 0;
-      for (const c of new ConfigStore(o.configDir).all()) {
+      const configs = new ConfigStore(o.configDir).all();
+      const configured = new Set(configs.map((c) => `${c.bus}/${c.device}`));
+      for (const c of configs) {
         if (!(await env.sysfs.exists(`/sys/bus/${c.bus}/devices/${c.device}`))) {
           io.out(`${c.device}: not present, skipped\n`);
           continue;
         }
-        const plan = await planSet(env, `${c.bus}/${c.device}`, { module: c.module, force: false });
         const st = await readBindState(env.sysfs, c.bus, c.device);
         if (st.driver === c.driver && st.override === c.driver) {
           io.out(`${c.device}: ok (${c.driver})\n`);
           continue;
+        }
+        let plan: SwitchPlan;
+        try {
+          plan = await planSet(env, `${c.bus}/${c.device}`, { module: c.module, force: false });
+        } catch (e) {
+          // Group members persisted together are moved together (each alone is never viable).
+          if (!(e instanceof KbindError && e.code === "GROUP_NOT_VIABLE")) throw e;
+          plan = await planSet(env, `${c.bus}/${c.device}`, { module: c.module, force: false, group: true });
+          const strangers = plan.members.filter((m) => !configured.has(`${m.bus}/${m.device}`)).map((m) => m.device);
+          if (strangers.length > 0) throw new KbindError("GROUP_NOT_VIABLE", `${e.message}; not persisted: ${strangers.join(", ")}`, e.location);
         }
         if (o.dryRun) {
           printPlan(io, `apply ${c.device}`, plan);
           continue;
         }
         const res = await executePlan(env, plan);
-        if (res.status === "done" || res.status === "noop") io.out(`${c.device}: applied (${c.driver})\n`);
+        if (res.status === "done" || res.status === "noop") io.out(`${plan.members.map((m) => m.device).join(", ")}: applied (${c.driver})\n`);
         else {
           failed++;
           io.err(`kbind: ${c.device}: ${res.failure ?? "?"}; ${res.restored.join("; ")}\n`);
