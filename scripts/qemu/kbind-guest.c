@@ -246,9 +246,20 @@ static int uevents(void) {
       else if (!strncmp(p, "SEQNUM=", 7)) seq = p + 7;
       else if (!strncmp(p, "SUBSYSTEM=", 10)) subsystem = p + 10;
     }
-    char l[8192];
-    snprintf(l, sizeof l, "uevent %s %s %s %s %s\n", seq ? seq : "-", action ? action : "-",
-             subsystem ? subsystem : "-", devpath ? devpath : "-", modalias ? modalias : "-");
+    /* "uevent SEQNUM ACTION SUBSYSTEM DEVPATH KEY=VALUE..." with every other variable in the
+       kernel's order. */
+    char l[16384];
+    int len = snprintf(l, sizeof l, "uevent %s %s %s %s", seq ? seq : "-", action ? action : "-",
+                       subsystem ? subsystem : "-", devpath ? devpath : "-");
+    for (char *p = msg + strlen(msg) + 1; p < msg + n && len < (int)sizeof l - 2; p += strlen(p) + 1) {
+      if (!strncmp(p, "ACTION=", 7) || !strncmp(p, "DEVPATH=", 8) || !strncmp(p, "SUBSYSTEM=", 10) ||
+          !strncmp(p, "SEQNUM=", 7))
+        continue;
+      len += snprintf(l + len, sizeof l - (size_t)len, " %s", p);
+    }
+    if (len > (int)sizeof l - 2) len = (int)sizeof l - 2;
+    l[len++] = '\n';
+    l[len] = 0;
     logline(l);
     if (action && modalias && !strcmp(action, "add")) {
       pid_t pid = fork();

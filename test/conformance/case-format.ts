@@ -13,6 +13,10 @@
 //   rmmod    "ok" | "errno <NAME>"               (delete_module(name, O_NONBLOCK))
 //   loaded   "m1=yes m2=no ..."                  (/proc/modules)
 //   settle   "settled"                           (wait for the uevent queue, like udevadm settle)
+//   uevents  "events A SUBSYSTEM DEVPATH K=V... | ..." | "events none"
+//            the uevents the kernel sent since the case began or the previous uevents step (after a
+//            settle), of the listed subsystems (default pci, virtio, drivers, module, bus), each with
+//            all its variables except SEQNUM, in the kernel's order
 
 export type MachineKind = "iommu" | "noiommu";
 
@@ -26,7 +30,10 @@ export type Step =
   | { op: "modprobe"; args: string[]; output?: boolean }
   | { op: "rmmod"; module: string }
   | { op: "loaded"; modules: string[] }
-  | { op: "settle" };
+  | { op: "settle" }
+  | { op: "uevents"; subsystems?: string[] };
+
+export const DEFAULT_UEVENT_SUBSYSTEMS: readonly string[] = ["pci", "virtio", "drivers", "module", "bus"];
 
 export interface Case {
   /** Unique, stable id: "<group>/<name>". */
@@ -63,5 +70,7 @@ export function describeStep(s: Step): string {
       return `loaded? ${s.modules.join(" ")}`;
     case "settle":
       return "settle";
+    case "uevents":
+      return `uevents of ${(s.subsystems ?? DEFAULT_UEVENT_SUBSYSTEMS).join(",")}`;
   }
 }

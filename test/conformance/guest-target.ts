@@ -25,4 +25,13 @@ export class GuestTarget implements Target {
   async settle(): Promise<void> {
     await this.s.control.settle();
   }
+  private seen = 0;
+  async uevents(): Promise<string[]> {
+    await this.s.control.settle();
+    const lines = (await this.s.control.ueventLog()).split("\n").filter((l) => l.startsWith("uevent "));
+    const fresh = lines.slice(this.seen);
+    this.seen = lines.length;
+    // "uevent SEQNUM rest" → rest
+    return fresh.map((l) => l.split(" ").slice(2).join(" "));
+  }
 }

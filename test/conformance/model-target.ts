@@ -122,6 +122,7 @@ export class ModelTarget implements Target {
   readonly k: Kernel;
   private readonly env: ModprobeEnv;
   private readonly queue: string[] = [];
+  private events: string[] = [];
 
   constructor(kind: MachineKind, repo: string) {
     const d = loadMachine(repo);
@@ -146,6 +147,8 @@ export class ModelTarget implements Target {
       },
     };
     k.onUevent((ev) => {
+      const rest = ev.env.filter(([key]) => !["ACTION", "DEVPATH", "SUBSYSTEM", "SEQNUM"].includes(key)).map(([key, v]) => ` ${key}=${v}`);
+      this.events.push(`${ev.action} ${ev.subsystem} ${ev.devpath}${rest.join("")}`);
       const modalias = ev.env.find(([key]) => key === "MODALIAS")?.[1];
       if (ev.action === "add" && modalias !== undefined) this.queue.push(modalias);
     });
@@ -197,6 +200,13 @@ export class ModelTarget implements Target {
   settle(): Promise<void> {
     this.drain();
     return Promise.resolve();
+  }
+
+  uevents(): Promise<string[]> {
+    this.drain();
+    const out = this.events;
+    this.events = [];
+    return Promise.resolve(out);
   }
 }
 

@@ -29,6 +29,7 @@ for (const kind of ["iommu", "noiommu"] as const) {
         expect(real, "no recorded observation: run npm run test:kernel").toBeDefined();
         const t = createModelTarget(kind, repo);
         const model: string[] = [];
+        if (c.steps.some((s) => s.op === "uevents")) await t.uevents();
         for (const s of c.steps) model.push(await observe(t, s));
         // Step-labelled so a failure shows which step differs and both sides.
         const label = (obs: readonly string[]) => c.steps.map((s, i) => `${describeStep(s)} → ${obs[i] ?? "(none)"}`);

@@ -42,6 +42,8 @@ export interface CaseResult {
 
 async function runSteps(t: Target, c: Case): Promise<string[]> {
   const obs: string[] = [];
+  // uevents steps report what came after this point.
+  if (c.steps.some((s) => s.op === "uevents")) await t.uevents();
   for (const s of c.steps) {
     try {
       obs.push(await observe(t, s));

@@ -3,7 +3,7 @@
 // into its observation string on either.
 import type { ErrnoName } from "../../src/model/errno.ts";
 import { SysfsError, type SysfsPort } from "../../src/ports.ts";
-import { devPath, type Step } from "./case-format.ts";
+import { DEFAULT_UEVENT_SUBSYSTEMS, devPath, type Step } from "./case-format.ts";
 
 export interface Target {
   readonly name: string;
@@ -16,6 +16,8 @@ export interface Target {
   loadedModules(): Promise<string[]>;
   /** Wait until every uevent was handled (udevadm settle). */
   settle(): Promise<void>;
+  /** Settles, then returns the uevents sent since the previous call as "ACTION SUBSYSTEM DEVPATH K=V...". */
+  uevents(): Promise<string[]>;
 }
 
 function errnoOf(e: unknown): string {
@@ -57,5 +59,10 @@ export async function observe(t: Target, s: Step): Promise<string> {
     case "settle":
       await t.settle();
       return "settled";
+    case "uevents": {
+      const subs = new Set(s.subsystems ?? DEFAULT_UEVENT_SUBSYSTEMS);
+      const evs = (await t.uevents()).filter((e) => subs.has(e.split(" ")[1] ?? ""));
+      return evs.length === 0 ? "events none" : `events ${evs.join(" | ")}`;
+    }
   }
 }

@@ -4,6 +4,7 @@ import type { Case } from "../case-format.ts";
 import { autoloadCases } from "./autoload.ts";
 import { bindUnbindCases } from "./bind-unbind.ts";
 import { driverOverrideCases } from "./driver-override.ts";
+import { eventCases } from "./events.ts";
 import { moduleCases } from "./modules.ts";
 import { newIdCases } from "./new-id.ts";
 import { probeCases } from "./probe.ts";
@@ -19,6 +20,8 @@ export const ALL_CASES: readonly Case[] = [
   ...vfioCases("iommu"),
   ...moduleCases("iommu"),
   ...ueventCases("iommu"),
+  ...eventCases("iommu"),
   ...autoloadCases("noiommu"),
   ...vfioCases("noiommu"),
+  ...eventCases("noiommu").filter((c) => c.id === "events/vfio-pci"),
 ];
