@@ -11,6 +11,20 @@ import type { AcpiDeviceId } from "./acpi.ts";
 import type { OfDeviceId } from "./of.ts";
 import { PCI_ANY_ID, PCI_ID_F_VFIO_DRIVER_OVERRIDE, type PciDeviceId } from "./pci.ts";
 import type { PlatformDeviceId } from "./platform.ts";
+import {
+  USB_DEVICE_ID_MATCH_DEV_CLASS,
+  USB_DEVICE_ID_MATCH_DEV_HI,
+  USB_DEVICE_ID_MATCH_DEV_LO,
+  USB_DEVICE_ID_MATCH_DEV_PROTOCOL,
+  USB_DEVICE_ID_MATCH_DEV_SUBCLASS,
+  USB_DEVICE_ID_MATCH_INT_CLASS,
+  USB_DEVICE_ID_MATCH_INT_NUMBER,
+  USB_DEVICE_ID_MATCH_INT_PROTOCOL,
+  USB_DEVICE_ID_MATCH_INT_SUBCLASS,
+  USB_DEVICE_ID_MATCH_PRODUCT,
+  USB_DEVICE_ID_MATCH_VENDOR,
+  type UsbDeviceId,
+} from "./usb.ts";
 import { VIRTIO_DEV_ANY_ID, type VirtioDeviceId } from "./virtio.ts";
 
 /** Sizes of the char arrays in include/linux/mod_devicetable.h (6.1), NUL included. */
@@ -150,4 +164,96 @@ export function virtioAliases(id: VirtioDeviceId): string[] {
   s += addField("d", id.device !== VIRTIO_DEV_ANY_ID, id.device, 8);
   s += addField("v", id.vendor !== VIRTIO_DEV_ANY_ID, id.vendor, 8);
   return [addWildcard(s)];
+}
+
+// ---- USB: do_usb_entry_multi() / do_usb_entry() / incbcd() -------------------------------------------
+
+/** incbcd(): step a BCD (max 9) or hex (max 0xf) number by ±1 over `chars` digits; returns [old, new]. */
+function incbcd(bcd: number, inc: number, max: number, chars: number): [number, number] {
+  const init = bcd >>> 0;
+  if (max > 0x9) return [init, (bcd + inc) >>> 0];
+  let dec = 0n;
+  for (let i = 0; i < chars; i++) {
+    let c = BigInt((bcd >>> (i << 2)) & 0xf);
+    if (c > 9n) c = 9n; // force to bcd just in case
+    dec += c * 10n ** BigInt(i);
+  }
+  dec = (dec + BigInt(inc)) & 0xffffffffffffffffn; // unsigned long long
+  let out = 0;
+  for (let i = 0; i < chars; i++) out += Number((dec / 10n ** BigInt(i)) % 10n) << (i << 2);
+  return [init, out >>> 0];
+}
+
+function usbEntry(id: UsbDeviceId, initial: number, initialDigits: number, lo: number, hi: number, max: number): string {
+  const f = id.matchFlags;
+  let s = "usb:";
+  s += addField("v", (f & USB_DEVICE_ID_MATCH_VENDOR) !== 0, id.idVendor, 4);
+  s += addField("p", (f & USB_DEVICE_ID_MATCH_PRODUCT) !== 0, id.idProduct, 4);
+  s += "d";
+  if (initialDigits !== 0) s += hex(initial, initialDigits);
+  const X = (v: number): string => v.toString(16).toUpperCase();
+  if (lo === hi) s += X(lo);
+  else if (lo > 0 || hi < max) {
+    if (lo > 0x9 || hi < 0xa) s += `[${X(lo)}-${X(hi)}]`;
+    else {
+      s += lo < 0x9 ? `[${X(lo)}-9` : `[${X(lo)}`;
+      s += hi > 0xa ? `A-${X(hi)}]` : `${X(hi)}]`;
+    }
+  }
+  if (initialDigits < 3) s += "*";
+  s += addField("dc", (f & USB_DEVICE_ID_MATCH_DEV_CLASS) !== 0, id.bDeviceClass, 2);
+  s += addField("dsc", (f & USB_DEVICE_ID_MATCH_DEV_SUBCLASS) !== 0, id.bDeviceSubClass, 2);
+  s += addField("dp", (f & USB_DEVICE_ID_MATCH_DEV_PROTOCOL) !== 0, id.bDeviceProtocol, 2);
+  s += addField("ic", (f & USB_DEVICE_ID_MATCH_INT_CLASS) !== 0, id.bInterfaceClass, 2);
+  s += addField("isc", (f & USB_DEVICE_ID_MATCH_INT_SUBCLASS) !== 0, id.bInterfaceSubClass, 2);
+  s += addField("ip", (f & USB_DEVICE_ID_MATCH_INT_PROTOCOL) !== 0, id.bInterfaceProtocol, 2);
+  s += addField("in", (f & USB_DEVICE_ID_MATCH_INT_NUMBER) !== 0, id.bInterfaceNumber, 2);
+  return addWildcard(s);
+}
+
+/**
+ * do_usb_entry_multi(): the bcdDevice range [lo, hi] (USB_DEVICE_ID_MATCH_DEV_LO/HI, else 0..~0) becomes
+ * one or more fnmatch patterns over the 4 BCD (or hex, when a digit exceeds 9) digits after "d"; an entry
+ * with vendor, product, device class and interface class all zero gets no alias (visor's placeholders).
+ */
+export function usbAliases(id: UsbDeviceId): string[] {
+  const u16f = [id.matchFlags, id.idVendor, id.idProduct, id.bcdDeviceLo, id.bcdDeviceHi];
+  const u8f = [id.bDeviceClass, id.bDeviceSubClass, id.bDeviceProtocol, id.bInterfaceClass, id.bInterfaceSubClass, id.bInterfaceProtocol, id.bInterfaceNumber];
+  for (const v of u16f) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new KbindError("BAD_ID_FIELD", `usb_device_id field ${String(v)} is not a __u16`, {});
+  for (const v of u8f) if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new KbindError("BAD_ID_FIELD", `usb_device_id field ${String(v)} is not a __u8`, {});
+  let devlo = (id.matchFlags & USB_DEVICE_ID_MATCH_DEV_LO) !== 0 ? id.bcdDeviceLo : 0;
+  let devhi = (id.matchFlags & USB_DEVICE_ID_MATCH_DEV_HI) !== 0 ? id.bcdDeviceHi : 0xffffffff;
+  let max = 0x9;
+  for (let nd = 0; nd < 4; nd++) {
+    const clo = (devlo >>> (nd << 2)) & 0xf;
+    const chi = ((devhi > 0x9999 ? 0x9999 : devhi) >>> (nd << 2)) & 0xf;
+    if (clo > max || chi > max) {
+      max = 0xf;
+      break;
+    }
+  }
+  if ((id.idVendor | id.idProduct | id.bDeviceClass | id.bInterfaceClass) === 0) return [];
+  const out: string[] = [];
+  for (let nd = 3; devlo <= devhi; nd--) {
+    const clo = devlo & 0xf;
+    let chi = devhi & 0xf;
+    if (chi > max) chi = max;
+    devlo >>>= 4;
+    devhi >>>= 4;
+    if (devlo === devhi || nd === 0) {
+      out.push(usbEntry(id, devlo, nd, clo, chi, max));
+      break;
+    }
+    if (clo > 0) {
+      const [old, next] = incbcd(devlo, 1, max, 4);
+      devlo = next;
+      out.push(usbEntry(id, old, nd, clo, max, max));
+    }
+    if (chi < max) {
+      const [old, next] = incbcd(devhi, -1, max, 4);
+      devhi = next;
+      out.push(usbEntry(id, old, nd, 0, chi, max));
+    }
+  }
+  return out;
 }

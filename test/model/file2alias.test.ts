@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { acpiId, type AcpiDeviceId } from "../../src/model/acpi.ts";
 import { KbindError } from "../../src/model/errors.ts";
-import { acpiAliases, ofAliases, pciAliases, platformAliases, virtioAliases } from "../../src/model/file2alias.ts";
+import { acpiAliases, ofAliases, pciAliases, platformAliases, usbAliases, virtioAliases } from "../../src/model/file2alias.ts";
 import { ofCompatible } from "../../src/model/of.ts";
 import { PCI_ANY_ID, pciDevice, pciDeviceClass, pciDeviceSub, pciDriverOverrideDeviceVfio, type PciDeviceId } from "../../src/model/pci.ts";
 import { VIRTIO_DEV_ANY_ID } from "../../src/model/virtio.ts";
@@ -89,5 +89,28 @@ describe("do_platform_entry / do_virtio_entry (file2alias.c)", () => {
     expect(virtioAliases({ device: 2, vendor: VIRTIO_DEV_ANY_ID })).toEqual(["virtio:d00000002v*"]);
     expect(virtioAliases({ device: 1, vendor: 0x1af4 })).toEqual(["virtio:d00000001v00001AF4*"]);
     expect(virtioAliases({ device: VIRTIO_DEV_ANY_ID, vendor: VIRTIO_DEV_ANY_ID })).toEqual(["virtio:d*v*"]);
+  });
+});
+
+describe("do_usb_entry_multi (file2alias.c): bcdDevice ranges become fnmatch patterns", () => {
+  const base = { matchFlags: 0, idVendor: 0, idProduct: 0, bcdDeviceLo: 0, bcdDeviceHi: 0, bDeviceClass: 0, bDeviceSubClass: 0, bDeviceProtocol: 0, bInterfaceClass: 0, bInterfaceSubClass: 0, bInterfaceProtocol: 0, bInterfaceNumber: 0 };
+  it("USB_DEVICE_AND_INTERFACE_INFO with bcdDevice <= 0x0126: uvcvideo's real alias comes first", () => {
+    // USB_DEVICE_ID_MATCH_VENDOR | PRODUCT | DEV_HI | INT_CLASS | INT_SUBCLASS | INT_PROTOCOL
+    const id = { ...base, matchFlags: 0x0001 | 0x0002 | 0x0008 | 0x0080 | 0x0100 | 0x0200, idVendor: 0x19ab, idProduct: 0x1000, bcdDeviceHi: 0x0126, bInterfaceClass: 0x0e, bInterfaceSubClass: 1 };
+    expect(usbAliases(id)).toEqual([
+      "usb:v19ABp1000d012[0-6]dc*dsc*dp*ic0Eisc01ip00in*",
+      "usb:v19ABp1000d01[0-1]*dc*dsc*dp*ic0Eisc01ip00in*",
+      "usb:v19ABp1000d00*dc*dsc*dp*ic0Eisc01ip00in*",
+    ]);
+  });
+  it("USB_DEVICE: no range, one alias", () => {
+    expect(usbAliases({ ...base, matchFlags: 3, idVendor: 0x046d, idProduct: 0xc52b })).toEqual(["usb:v046DpC52Bd*dc*dsc*dp*ic*isc*ip*in*"]);
+  });
+  it("an all-zero placeholder entry (visor) has no alias", () => {
+    expect(usbAliases({ ...base, matchFlags: 3 })).toEqual([]);
+  });
+  it("fields that are not __u16/__u8 are typed errors", () => {
+    expect(() => usbAliases({ ...base, idVendor: 0x10000 })).toThrow(KbindError);
+    expect(() => usbAliases({ ...base, bInterfaceClass: 256 })).toThrow(KbindError);
   });
 });
