@@ -15,6 +15,7 @@ import type { SysfsPort } from "../ports.ts";
 import { loadScenario, type Scenario } from "../sim/scenario.ts";
 import { deviceRealPath, lastComponent, readAttrOrNull, readBindState, readIommuGroup, readlinkOrNull } from "./device-state.ts";
 import type { FakeDriverDesc, FakeHostDesc, FakePciDeviceDesc } from "./sysfs-tmpdir.ts";
+import type { VfioAliasEntry } from "./vfio-variant.ts";
 
 const PCI_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
 
@@ -173,4 +174,25 @@ export function scenarioToFakeHost(text: string, file: string): FakeHostDesc {
       driver: lastBound[d.name] ?? null,
     }));
   return { kernelRelease: sc.kernel.release, drivers, devices };
+}
+
+/**
+ * Adds the vfio modules a switch may load (every module named by a vfio_pci: alias, and vfio_pci)
+ * as not-yet-loaded drivers with override-only catch-all tables: a sandbox of the host where
+ * `modprobe` works. vfio_pci registers "vfio-pci" (drivers/vfio/pci/vfio_pci.c); other variant
+ * modules are assumed to name their driver after the module. Their probe needs an IOMMU group.
+ */
+export function withVfioModules(desc: FakeHostDesc, aliases: readonly VfioAliasEntry[] | null): FakeHostDesc {
+  const mods = new Set(["vfio_pci", ...(aliases ?? []).map((a) => a.module.replaceAll("-", "_"))]);
+  const have = new Set(desc.drivers.map((d) => d.module.replaceAll("-", "_")));
+  const extra: FakeDriverDesc[] = [...mods]
+    .filter((m) => !have.has(m))
+    .map((m) => ({
+      name: m === "vfio_pci" ? "vfio-pci" : m,
+      module: m,
+      ids: [{ vendor: 0xffffffff, device: 0xffffffff, subvendor: 0xffffffff, subdevice: 0xffffffff, class: 0, classMask: 0, driverData: 0, overrideOnly: 1 }],
+      loaded: false,
+      needsIommuGroup: true,
+    }));
+  return { ...desc, drivers: [...desc.drivers.map((d) => (/vfio/.test(d.name) ? { ...d, needsIommuGroup: true } : d)), ...extra] };
 }

@@ -57,6 +57,9 @@ export interface FakeDriverDesc {
   loaded?: boolean;
   /** What probe() returns: "ok" (default) or an errno. */
   probe?: "ok" | ErrnoName;
+  /** A vfio driver: probe fails with EINVAL on a device without an IOMMU group
+   *  (vfio_pci_core_register_device → vfio_iommu_group_get, without enable_unsafe_noiommu_mode). */
+  needsIommuGroup?: boolean;
 }
 export interface FakeHostDesc {
   devices: FakePciDeviceDesc[];
@@ -269,6 +272,7 @@ export class TmpdirSysfs implements SysfsPort {
   /** really_probe(): binds on "ok", else returns the probe error and leaves the device unbound. */
   private probe(drv: DrvState, dev: DevState): ErrnoName | null {
     if (drv.probe !== "ok") return drv.probe;
+    if (drv.desc.needsIommuGroup && dev.desc.iommuGroup == null) return "EINVAL";
     dev.driver = drv.desc.name;
     this.renderDevice(dev);
     return null;

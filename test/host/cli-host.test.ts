@@ -247,6 +247,23 @@ describe("kbind host flavour set/unset", () => {
   });
 });
 
+describe("kbind host flavour --sandbox", () => {
+  it("runs the switch on a temp-dir copy of a snapshot, with the vfio modules modules.alias names; the real fake is untouched", async () => {
+    const snap = join(work, "snap.yaml");
+    expect((await run("host", "snapshot", ...R(), "-o", snap)).code).toBe(0);
+    const ok = await run("host", "flavour", "set", "0000:02:00.0", "vfio", "--sandbox", snap, ...M());
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("done: 0000:02:00.0 driver mlx5_vfio_pci, override mlx5_vfio_pci\n");
+    expect(ok.out).toContain("sandbox: ran on a temp-dir copy of");
+    // vfio probe needs an IOMMU group in the sandbox, as vfio_pci_core_register_device does.
+    const bad = await run("host", "flavour", "set", "0000:05:00.0", "vfio", "--sandbox", snap, ...M());
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("kbind: previous state restored and verified: 0000:05:00.0 driver e1000e, override (null)\n");
+    expect(fake.writes).toEqual([]);
+    expect(fake.state("0000:02:00.0")).toEqual({ driver: "mlx5_core", override: null });
+  });
+});
+
 describe("kbind host install-boot", () => {
   it("generates the udev rule (override before 80-drivers) and the apply unit into a staging dir, never /etc", async () => {
     await run("host", "flavour", "set", "0000:02:00.0", "vfio", "--persist", ...R(), ...M(), ...C());

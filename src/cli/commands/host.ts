@@ -1,7 +1,8 @@
 // `kbind host ...`: inspect a real host (or a sysfs tree / snapshot) and switch device flavours
 // safely. Thin: the logic is in src/host (switch.ts, inventory.ts, snapshot.ts, config-store.ts).
 import { Command, Option } from "commander";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { KbindError } from "../../model/errors.ts";
 import { atomicWriteFile } from "../../host/atomic-file.ts";
@@ -11,7 +12,7 @@ import { readBindState } from "../../host/device-state.ts";
 import { realHostDeps, type HostDeps } from "../../host/host-env.ts";
 import { listPciDevices, NO_MODULES, parseModulesAlias, type DeviceRow, type ModulesInfo } from "../../host/inventory.ts";
 import { FileJournal } from "../../host/journal.ts";
-import { scenarioToFakeHost, snapshotToYaml, takeSnapshot } from "../../host/snapshot.ts";
+import { scenarioToFakeHost, snapshotToYaml, takeSnapshot, withVfioModules } from "../../host/snapshot.ts";
 import { executePlan, isGroupSafeDriver, planSet, planUnset, planWrites, recoverInterrupted, type SwitchEnv, type SwitchPlan, type SwitchResult } from "../../host/switch.ts";
 import { TmpdirSysfs } from "../../host/sysfs-tmpdir.ts";
 import { resolveDevice } from "../../host/validate.ts";
@@ -91,6 +92,40 @@ function reportResult(io: CliIo, res: SwitchResult, journal: string): void {
   throw new ExitCode(3);
 }
 
+/**
+ * --sandbox SNAPSHOT: run a mutating command on a temp-dir fake /sys built from a `host snapshot`
+ * scenario (plus the vfio modules modules.alias names), with a temp config dir unless one is given:
+ * nothing on this machine is touched. The fake lives for this one command.
+ */
+async function inSandbox<T extends { sandbox?: string; sysfsRoot: string; configDir?: string }>(
+  deps: HostDeps,
+  io: CliIo,
+  o: T,
+  modules: ModulesInfo,
+  fn: (deps: HostDeps, o: T) => Promise<void>,
+): Promise<void> {
+  if (o.sandbox === undefined) {
+    await fn(deps, o);
+    return;
+  }
+  const fake = TmpdirSysfs.create(withVfioModules(scenarioToFakeHost(readFileSync(o.sandbox, "utf8"), o.sandbox), modules.vfioAliases));
+  const tmpCfg = o.configDir === undefined || o.configDir === "/etc/kbind" ? mkdtempSync(join(tmpdir(), "kbind-sandbox-etc-")) : null;
+  const sdeps: HostDeps = {
+    getuid: () => 0,
+    sysfs: () => fake,
+    modprobe: () => fake.modprobePort(),
+    mountinfo: () => Promise.resolve(""),
+    kernelRelease: deps.kernelRelease,
+  };
+  try {
+    await fn(sdeps, { ...o, sysfsRoot: fake.root, ...(tmpCfg !== null ? { configDir: tmpCfg } : {}) });
+  } finally {
+    io.out(`sandbox: ran on a temp-dir copy of ${o.sandbox}; nothing on this machine was touched\n`);
+    fake.dispose();
+    if (tmpCfg !== null) rmSync(tmpCfg, { recursive: true, force: true });
+  }
+}
+
 export function registerHost(program: Command, io: CliIo, deps: HostDeps): void {
   const host = program.command("host").description("Inspect a real host and switch device flavours (vfio) safely, with verify and rollback");
   const rootOpt = (): Option => new Option("--sysfs-root <dir>", "directory holding sys/ (a copy or fake of /sys)").default("/");
@@ -145,9 +180,10 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
       .option("--dry-run", "print the plan (every write) and stop")
       .option("--persist", "record it in the config dir (applied at boot by `kbind host apply`)")
       .option("--group", "move the whole IOMMU group")
-      .option("--force", "switch even if the device is in use (network interface up, disk mounted)");
+      .option("--force", "switch even if the device is in use (network interface up, disk mounted)")
+      .option("--sandbox <snapshot>", "run on a temp-dir copy of a `kbind host snapshot` file instead of this machine");
 
-  type SwitchCliOpts = ConfigOpts & { dryRun?: boolean; persist?: boolean; group?: boolean; force?: boolean; module?: string; hostDriver?: string };
+  type SwitchCliOpts = ConfigOpts & { sandbox?: string; dryRun?: boolean; persist?: boolean; group?: boolean; force?: boolean; module?: string; hostDriver?: string };
   const checkFlavour = (f: string): void => {
     if (f !== "vfio") throw new KbindError("UNKNOWN_FLAVOUR", `unknown flavour ${JSON.stringify(f)} (known: vfio)`, {});
   };
@@ -155,10 +191,11 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
   addSwitchOpts(flavour.command("set").argument("<device>", "PCI address, or BUS/DEVICE").argument("<flavour>", "vfio"))
     .option("--module <name>", "use this vfio module instead of the best vfio_pci: alias match")
     .description("modprobe, set driver_override, unbind, drivers_probe, verify; roll back on any failure")
-    .action(async (device: string, fl: string, o: SwitchCliOpts) => {
+    .action(async (device: string, fl: string, opts: SwitchCliOpts) => {
       checkFlavour(fl);
+      const modules = loadModules(deps, opts, false);
+      await inSandbox(deps, io, opts, modules, async (deps, o) => {
       if (!o.dryRun) requireRoot(deps, "host flavour set");
-      const modules = loadModules(deps, o, false);
       const env = switchEnv(deps, o, io, modules);
       const plan = await planSet(env, device, { group: o.group, force: o.force, module: o.module });
       printPlan(io, `host flavour set ${device} vfio`, plan);
@@ -178,15 +215,17 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
           io.out(`persisted: ${store.dir}/devices/${m.bus}-${m.device}.json\n`);
         }
       }
+      });
     });
 
   addSwitchOpts(flavour.command("unset").argument("<device>", "PCI address, or BUS/DEVICE").argument("<flavour>", "vfio"))
     .option("--host-driver <name>", "the driver that must bind afterwards (default: the persisted one, else any non-vfio driver)")
     .description("clear driver_override, unbind the vfio driver, drivers_probe, verify a host driver bound; roll back on failure")
-    .action(async (device: string, fl: string, o: SwitchCliOpts) => {
+    .action(async (device: string, fl: string, opts: SwitchCliOpts) => {
       checkFlavour(fl);
+      const modules = loadModules(deps, opts, false);
+      await inSandbox(deps, io, opts, modules, async (deps, o) => {
       if (!o.dryRun) requireRoot(deps, "host flavour unset");
-      const modules = loadModules(deps, o, false);
       const env = switchEnv(deps, o, io, modules);
       const store = new ConfigStore(o.configDir);
       const ref = await resolveDevice(env.sysfs, device);
@@ -203,6 +242,7 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
         for (const m of plan.members) store.remove(m.bus, m.device);
         io.out(`persisted: removed ${plan.members.map((m) => `${store.dir}/devices/${m.bus}-${m.device}.json`).join(", ")}\n`);
       }
+      });
     });
 
   host
