@@ -6,7 +6,8 @@
 import { KbindError } from "../model/errors.ts";
 import { loadConfig, orderConfigFiles, type ConfigFile, type KmodConfig } from "./config.ts";
 import { fnmatch } from "./fnmatch.ts";
-import { addValue, type KmodIndex, type IndexValue } from "./index-bin.ts";
+import type { KmodIndex } from "./index-bin.ts";
+import { addValue, type IndexValue } from "./index-value.ts";
 import type { KmodKernelPort, ModuleInitstate } from "./kernel-port.ts";
 import type { IndexKind, ModuleDir } from "./module-dir.ts";
 import { modnameNormalize } from "./normalize.ts";

@@ -4,7 +4,9 @@
 // index_add_value, index_write__node — post-order, children before their parent).
 import { KbindError } from "../model/errors.ts";
 import { ByteWriter } from "./bytes.ts";
+import { AliasMatcher } from "./alias-matcher.ts";
 import { fnmatch } from "./fnmatch.ts";
+import { addValue, type IndexValue } from "./index-value.ts";
 
 export const INDEX_MAGIC = 0xb007f457;
 export const INDEX_VERSION = 0x00020001;
@@ -15,10 +17,8 @@ const NODE_CHILDS = 0x20000000;
 const NODE_MASK = 0x0fffffff;
 const CHILDMAX = 128;
 
-export interface IndexValue {
-  priority: number;
-  value: string;
-}
+export type { IndexValue } from "./index-value.ts";
+export { addValue } from "./index-value.ts";
 
 export interface IndexNode {
   prefix: string;
@@ -28,16 +28,6 @@ export interface IndexNode {
   children: (IndexNode | null)[];
   /** Values in stored order (the writer keeps them sorted by priority). */
   values: IndexValue[];
-}
-
-/**
- * add_value() (libkmod-index.c): keep `out` sorted by priority ascending; an equal priority is
- * inserted BEFORE the existing equal ones (`while (v->priority < priority)`).
- */
-export function addValue(out: IndexValue[], value: string, priority: number): void {
-  let i = 0;
-  while (i < out.length && out[i]!.priority < priority) i++;
-  out.splice(i, 0, { priority, value });
 }
 
 function readCString(b: Uint8Array, at: number, file: string): [string, number] {
@@ -145,8 +135,23 @@ export class KmodIndex {
     return null;
   }
 
-  /** index_mm_searchwild: every value whose key, read as an fnmatch pattern, matches `key`. */
+  private matcher: AliasMatcher | undefined;
+
+  /**
+   * index_mm_searchwild: every value whose key, read as an fnmatch pattern, matches `key`.
+   * Keys without wildcard bytes (every real modalias) go through the precomputed AliasMatcher,
+   * which gives the same list; others walk the trie like libkmod.
+   */
   searchWild(key: string): IndexValue[] {
+    if (AliasMatcher.applies(key)) {
+      this.matcher ??= new AliasMatcher(this.nodes());
+      return this.matcher.search(key);
+    }
+    return this.searchWildTrie(key);
+  }
+
+  /** The trie walk of index_mm_searchwild_node, literally. */
+  searchWildTrie(key: string): IndexValue[] {
     const out: IndexValue[] = [];
     let node = this.root;
     let i = 0;
@@ -190,7 +195,22 @@ export class KmodIndex {
     return parts.join("");
   }
 
-  /** Every (key, value, priority) in trie order — for tests and the fast alias matcher. */
+  /** Every key with its values in stored order, in trie (dump) order. */
+  nodes(): { key: string; values: IndexValue[] }[] {
+    const out: { key: string; values: IndexValue[] }[] = [];
+    const walk = (node: IndexNode, buf: string): void => {
+      const b = buf + node.prefix;
+      if (node.values.length > 0) out.push({ key: b, values: node.values });
+      for (let ch = node.first; ch <= node.last; ch++) {
+        const c = node.children[ch - node.first];
+        if (c) walk(c, b + String.fromCharCode(ch));
+      }
+    };
+    if (this.root) walk(this.root, "");
+    return out;
+  }
+
+  /** Every (key, value, priority) in trie order — for tests. */
   entries(): { key: string; value: string; priority: number }[] {
     const out: { key: string; value: string; priority: number }[] = [];
     const walk = (node: IndexNode, buf: string): void => {

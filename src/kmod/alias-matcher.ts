@@ -1,0 +1,228 @@
+// A precomputed structure that answers index_mm_searchwild (libkmod-index.c) exactly, but fast,
+// for keys that contain none of `*`, `?`, `[` (every real modalias).
+//
+// Why it is exact: with such a key the trie walk never descends into a wildcard child by key
+// bytes, so a stored pattern P is reported iff
+//   - P has no wildcard and P == key (the exact node, reported last), or
+//   - P's first wildcard is at w, P[0..w) == key[0..w) byte for byte, and
+//     fnmatch(P[w..], key[w..]) — the pattern suffix index_mm_searchwild_all rebuilds.
+// Discovery order (which decides equal-priority ties, as add_value inserts before equals) is:
+// by w ascending, then the post-order DFS rank of P (children ascending, a node after its
+// children); exact match last. Candidates are found through maps keyed by the literal prefix,
+// then filtered by a literal tail (pattern ends with a plain run S: the key must end with S) or a
+// 4-byte gram of the last plain run before a trailing `*` (the key must contain it), and only then
+// tested with fnmatch.
+import { fnmatch } from "./fnmatch.ts";
+import { compileGlob, type CompiledGlob } from "./glob-compiled.ts";
+import { addValue, type IndexValue } from "./index-value.ts";
+
+interface Entry {
+  pattern: string;
+  w: number;
+  rank: number;
+  values: IndexValue[];
+  stamp: number;
+  /** Matcher for pattern[w..] (compiled glob, or fnmatch for brackets/escapes). */
+  match: CompiledGlob;
+}
+
+interface PrefixNode {
+  children: Map<number, PrefixNode>;
+  group: Group | null;
+}
+
+interface Group {
+  /** Candidates checked with fnmatch directly. */
+  residual: Entry[];
+  /** Plain literal tail → candidates, grouped by tail length. */
+  tails: Map<number, Map<string, Entry[]>>;
+  /** A 4-byte gram (packed big-endian) the key must contain → candidates. */
+  grams: Map<number, Entry[]>;
+}
+
+const GRAM = 4;
+const SMALL_GROUP = 12;
+
+function isSpecial(c: number): boolean {
+  return c === 42 || c === 63 || c === 91 || c === 93 || c === 92; // * ? [ ] \
+}
+
+/** Four bytes of `s` at `k`, packed big-endian (chars are bytes). */
+function packGram(s: string, k: number): number {
+  return (((s.charCodeAt(k) & 0xff) << 24) | ((s.charCodeAt(k + 1) & 0xff) << 16) | ((s.charCodeAt(k + 2) & 0xff) << 8) | (s.charCodeAt(k + 3) & 0xff)) >>> 0;
+}
+
+/** Post-order comparison: first differing byte decides; a proper prefix comes AFTER. */
+function postOrderCmp(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return x - y;
+  }
+  return b.length - a.length;
+}
+
+export class AliasMatcher {
+  private readonly exact = new Map<string, IndexValue[]>();
+  /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
+  private readonly prefixes: PrefixNode = { children: new Map(), group: null };
+  private stamp = 0;
+
+  constructor(entries: { key: string; values: IndexValue[] }[]) {
+    const wild: Entry[] = [];
+    for (const e of entries) {
+      let w = -1;
+      for (let i = 0; i < e.key.length; i++) {
+        const c = e.key.charCodeAt(i);
+        if (c === 42 || c === 63 || c === 91) {
+          w = i;
+          break;
+        }
+      }
+      if (w < 0) this.exact.set(e.key, e.values);
+      else {
+        const suffix = e.key.slice(w);
+        const compiled = compileGlob(suffix);
+        wild.push({ pattern: e.key, w, rank: 0, values: e.values, stamp: 0, match: compiled ?? ((k) => fnmatch(suffix, k)) });
+      }
+    }
+    wild.sort((a, b) => postOrderCmp(a.pattern, b.pattern));
+    wild.forEach((e, i) => (e.rank = i));
+    const raw = new Map<number, Map<string, Entry[]>>();
+    for (const e of wild) {
+      let m = raw.get(e.w);
+      if (!m) raw.set(e.w, (m = new Map()));
+      const p = e.pattern.slice(0, e.w);
+      const l = m.get(p);
+      if (l) l.push(e);
+      else m.set(p, [e]);
+    }
+    for (const m of raw.values()) {
+      for (const [p, list] of m) {
+        let node = this.prefixes;
+        for (let i = 0; i < p.length; i++) {
+          const c = p.charCodeAt(i);
+          let n = node.children.get(c);
+          if (!n) node.children.set(c, (n = { children: new Map(), group: null }));
+          node = n;
+        }
+        node.group = AliasMatcher.group(list);
+      }
+    }
+  }
+
+  private static group(list: Entry[]): Group {
+    const g: Group = { residual: [], tails: new Map(), grams: new Map() };
+    if (list.length <= SMALL_GROUP) {
+      g.residual = list;
+      return g;
+    }
+    // For each pattern: a plain literal tail (suffix test), else its plain runs of >= GRAM bytes
+    // (the key must contain each of them), else residual.
+    const plan: { e: Entry; tail: string | null; runs: string[] }[] = [];
+    const gramCount = new Map<number, number>();
+    for (const e of list) {
+      const p = e.pattern;
+      const runs: string[] = [];
+      let i = e.w;
+      while (i < p.length) {
+        while (i < p.length && isSpecial(p.charCodeAt(i))) i++;
+        let j = i;
+        while (j < p.length && !isSpecial(p.charCodeAt(j))) j++;
+        if (j > i) runs.push(p.slice(i, j));
+        i = j;
+      }
+      const last = runs[runs.length - 1];
+      const tail = last !== undefined && p.endsWith(last) && !isSpecial(p.charCodeAt(p.length - 1)) ? last : null;
+      plan.push({ e, tail, runs });
+      if (tail === null)
+        for (const r of runs)
+          for (let k = 0; k + GRAM <= r.length; k++) {
+            const gm = packGram(r, k);
+            gramCount.set(gm, (gramCount.get(gm) ?? 0) + 1);
+          }
+    }
+    for (const { e, tail, runs } of plan) {
+      if (tail !== null) {
+        let t = g.tails.get(tail.length);
+        if (!t) g.tails.set(tail.length, (t = new Map()));
+        const l = t.get(tail);
+        if (l) l.push(e);
+        else t.set(tail, [e]);
+        continue;
+      }
+      // The rarest 4-byte gram of any run spreads the buckets best.
+      let best: number | null = null;
+      let bestN = Infinity;
+      for (const r of runs)
+        for (let k = 0; k + GRAM <= r.length; k++) {
+          const gm = packGram(r, k);
+          const n = gramCount.get(gm) ?? 0;
+          if (n < bestN) [best, bestN] = [gm, n];
+        }
+      if (best === null) {
+        g.residual.push(e);
+        continue;
+      }
+      const l = g.grams.get(best);
+      if (l) l.push(e);
+      else g.grams.set(best, [e]);
+    }
+    return g;
+  }
+
+  /** Whether the fast path is exact for this key (no wildcard bytes in it). */
+  static applies(key: string): boolean {
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c === 42 || c === 63 || c === 91 || c === 0) return false;
+    }
+    return true;
+  }
+
+  /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
+  search(key: string): IndexValue[] {
+    const hits: Entry[] = [];
+    const stamp = ++this.stamp;
+    let subW = -1;
+    let sub = "";
+    const test = (e: Entry): void => {
+      if (e.stamp === stamp) return;
+      e.stamp = stamp;
+      if (e.w !== subW) {
+        subW = e.w;
+        sub = key.slice(e.w);
+      }
+      if (e.match(sub)) hits.push(e);
+    };
+    let node: PrefixNode | undefined = this.prefixes;
+    for (let w = 0; node; w++) {
+      const g = node.group;
+      if (g) {
+        for (const e of g.residual) test(e);
+        for (const [len, t] of g.tails) {
+          if (len > key.length - w) continue;
+          const l = t.get(key.slice(key.length - len));
+          if (l) for (const e of l) test(e);
+        }
+        if (g.grams.size > 0 && key.length - w >= GRAM) {
+          let h = ((key.charCodeAt(w) << 16) | (key.charCodeAt(w + 1) << 8) | key.charCodeAt(w + 2)) >>> 0;
+          for (let p = w; p + GRAM <= key.length; p++) {
+            h = ((h << 8) | (key.charCodeAt(p + 3) & 0xff)) >>> 0;
+            const l = g.grams.get(h);
+            if (l) for (const e of l) test(e);
+          }
+        }
+      }
+      if (w >= key.length) break;
+      node = node.children.get(key.charCodeAt(w));
+    }
+    hits.sort((a, b) => a.w - b.w || a.rank - b.rank);
+    const out: IndexValue[] = [];
+    for (const h of hits) for (const v of h.values) addValue(out, v.value, v.priority);
+    const ex = this.exact.get(key);
+    if (ex) for (const v of ex) addValue(out, v.value, v.priority);
+    return out;
+  }
+}

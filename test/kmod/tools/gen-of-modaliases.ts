@@ -1,0 +1,10 @@
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ofModaliases } from "../helpers/fdt.ts";
+const base = process.argv[2]!;
+const set = new Set<string>();
+const walk = (d: string): void => { for (const n of readdirSync(d)) { const p = join(d, n); if (statSync(p).isDirectory()) walk(p); else if (n.endsWith(".dtb")) for (const m of ofModaliases(readFileSync(p))) set.add(m); } };
+walk(base);
+const list = [...set].filter((s) => !/[*?[\]\\]/.test(s) && !/[^\x20-\x7e]/.test(s)).sort();
+writeFileSync(process.argv[3]!, "# OF modaliases (drivers/of/device.c of_modalias format) of every node with a compatible\n# property in Debian linux-image-6.1.0-56-arm64's device trees (deduplicated, sorted).\n# Regenerate: npx tsx test/kmod/tools/gen-of-modaliases.ts <root>/usr/lib/linux-image-6.1.0-56-arm64 <this file>\n" + list.join("\n") + "\n");
+console.log(list.length);
