@@ -92,7 +92,7 @@ export class AliasMatcher {
     const raw = new Map<number, Map<string, Entry[]>>();
     for (const e of wild) {
       let m = raw.get(e.w);
-      if (!m) raw.set(e.w, (m = new Map()));
+      if (!m) raw.set(e.w, (m = new Map<string, Entry[]>()));
       const p = e.pattern.slice(0, e.w);
       const l = m.get(p);
       if (l) l.push(e);
@@ -146,7 +146,7 @@ export class AliasMatcher {
     for (const { e, tail, runs } of plan) {
       if (tail !== null) {
         let t = g.tails.get(tail.length);
-        if (!t) g.tails.set(tail.length, (t = new Map()));
+        if (!t) g.tails.set(tail.length, (t = new Map<string, Entry[]>()));
         const l = t.get(tail);
         if (l) l.push(e);
         else t.set(tail, [e]);

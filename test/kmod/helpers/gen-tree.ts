@@ -175,7 +175,7 @@ export function generateTree(seed: number, runsPerTree: number): GenTree {
           continue;
         }
         const set = p.slice(i + 1, end);
-        s += set.startsWith("!") ? pick(["b", "z", "a"]) : pick([...set.replace("-", "")]);
+        s += set.startsWith("!") ? pick(["b", "z", "a"]) : pick(set.replace("-", "").split(""));
         i = end;
       } else s += c;
     }

@@ -87,7 +87,7 @@ export async function realModprobeBatchParallel(root: string, ver: string, conf:
       const script = join(root, `.kbind-batch-${k}.sh`);
       writeFileSync(script, batchScript(root, ver, conf, slice, String(k)));
       const out = await new Promise<string>((resolve, reject) => {
-        execFile("sh", [script], { encoding: "latin1", maxBuffer: 1 << 30 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+        execFile("sh", [script], { encoding: "latin1", maxBuffer: 1 << 30 }, (e, stdout) => (e ? reject(new Error(e.message)) : resolve(stdout)));
       });
       return parseBatch(out, root, String(k), slice.length);
     }),
