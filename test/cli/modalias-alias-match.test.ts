@@ -59,6 +59,10 @@ describe("kbind alias", () => {
     const p = await run("alias", "parse", "vfio_pci:v000015B3d00001021sv*sd*bc*sc*i*", "--json");
     expect(JSON.parse(p.out)).toMatchObject({ bus: "pci", pci: { prefix: "vfio_pci", id: { vendor: 0x15b3, device: 0x1021, overrideOnly: 1 } } });
   });
+  it("usb: a bcdDevice range gives several aliases (uvcvideo's real first line)", async () => {
+    const r = await run("alias", "usb", "--vendor", "19ab", "--product", "1000", "--bcd-hi", "0126", "--int-class", "0e", "--int-subclass", "1", "--int-protocol", "0");
+    expect(r.out).toBe("usb:v19ABp1000d012[0-6]dc*dsc*dp*ic0Eisc01ip00in*\nusb:v19ABp1000d01[0-1]*dc*dsc*dp*ic0Eisc01ip00in*\nusb:v19ABp1000d00*dc*dsc*dp*ic0Eisc01ip00in*\n");
+  });
   it("parse of a hand-written alias is a typed error with the offset", async () => {
     const r = await run("alias", "parse", "pci:hisi_sas_v3_hw");
     expect(r.code).toBe(1);

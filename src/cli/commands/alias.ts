@@ -4,7 +4,8 @@
 import type { Command } from "commander";
 import { parseAlias, type ParsedAlias } from "../../model/alias-parse.ts";
 import { KbindError } from "../../model/errors.ts";
-import { acpiAliases, ofAliases, pciAliases, pciClassMaskExpressible, platformAliases, virtioAliases } from "../../model/file2alias.ts";
+import { acpiAliases, ofAliases, pciAliases, pciClassMaskExpressible, platformAliases, usbAliases, virtioAliases } from "../../model/file2alias.ts";
+import * as usb from "../../model/usb.ts";
 import { PCI_ANY_ID, PCI_ID_F_VFIO_DRIVER_OVERRIDE, type PciDeviceId } from "../../model/pci.ts";
 import { VIRTIO_DEV_ANY_ID } from "../../model/virtio.ts";
 import { ExitCode, type CliIo } from "../io.ts";
@@ -158,6 +159,45 @@ export function register(program: Command, io: CliIo): void {
     .action((o: Json & { device: string; vendor: string }) => {
       const id = { device: parseHexArg("--device", o.device, 0xffffffff, VIRTIO_DEV_ANY_ID), vendor: parseHexArg("--vendor", o.vendor, 0xffffffff, VIRTIO_DEV_ANY_ID) };
       printAliases(io, virtioAliases(id), "", o);
+    });
+
+  cmd
+    .command("usb")
+    .description("do_usb_entry_multi: usb:v p d<bcdDevice pattern> dc dsc dp ic isc ip in (a range may need several aliases)")
+    .option("--vendor <hex>", "idVendor (sets USB_DEVICE_ID_MATCH_VENDOR)")
+    .option("--product <hex>", "idProduct (MATCH_PRODUCT)")
+    .option("--bcd-lo <hex>", "bcdDevice_lo (MATCH_DEV_LO)")
+    .option("--bcd-hi <hex>", "bcdDevice_hi (MATCH_DEV_HI)")
+    .option("--dev-class <hex>", "bDeviceClass (MATCH_DEV_CLASS)")
+    .option("--dev-subclass <hex>", "bDeviceSubClass (MATCH_DEV_SUBCLASS)")
+    .option("--dev-protocol <hex>", "bDeviceProtocol (MATCH_DEV_PROTOCOL)")
+    .option("--int-class <hex>", "bInterfaceClass (MATCH_INT_CLASS)")
+    .option("--int-subclass <hex>", "bInterfaceSubClass (MATCH_INT_SUBCLASS)")
+    .option("--int-protocol <hex>", "bInterfaceProtocol (MATCH_INT_PROTOCOL)")
+    .option("--int-number <hex>", "bInterfaceNumber (MATCH_INT_NUMBER)")
+    .option("--json", "machine-readable output")
+    .action((o: Json & Record<string, string | undefined>) => {
+      let flags = 0;
+      const get = (key: string, option: string, flag: number, max: number): number => {
+        const v = o[key];
+        if (v === undefined) return 0;
+        flags |= flag;
+        return parseHexArg(option, v, max);
+      };
+      const id = {
+        idVendor: get("vendor", "--vendor", usb.USB_DEVICE_ID_MATCH_VENDOR, 0xffff),
+        idProduct: get("product", "--product", usb.USB_DEVICE_ID_MATCH_PRODUCT, 0xffff),
+        bcdDeviceLo: get("bcdLo", "--bcd-lo", usb.USB_DEVICE_ID_MATCH_DEV_LO, 0xffff),
+        bcdDeviceHi: get("bcdHi", "--bcd-hi", usb.USB_DEVICE_ID_MATCH_DEV_HI, 0xffff),
+        bDeviceClass: get("devClass", "--dev-class", usb.USB_DEVICE_ID_MATCH_DEV_CLASS, 0xff),
+        bDeviceSubClass: get("devSubclass", "--dev-subclass", usb.USB_DEVICE_ID_MATCH_DEV_SUBCLASS, 0xff),
+        bDeviceProtocol: get("devProtocol", "--dev-protocol", usb.USB_DEVICE_ID_MATCH_DEV_PROTOCOL, 0xff),
+        bInterfaceClass: get("intClass", "--int-class", usb.USB_DEVICE_ID_MATCH_INT_CLASS, 0xff),
+        bInterfaceSubClass: get("intSubclass", "--int-subclass", usb.USB_DEVICE_ID_MATCH_INT_SUBCLASS, 0xff),
+        bInterfaceProtocol: get("intProtocol", "--int-protocol", usb.USB_DEVICE_ID_MATCH_INT_PROTOCOL, 0xff),
+        bInterfaceNumber: get("intNumber", "--int-number", usb.USB_DEVICE_ID_MATCH_INT_NUMBER, 0xff),
+      };
+      printAliases(io, usbAliases({ ...id, matchFlags: flags }), "idVendor, idProduct, bDeviceClass and bInterfaceClass are all 0: modpost skips such placeholder entries", o);
     });
 
   cmd
