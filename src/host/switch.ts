@@ -319,10 +319,13 @@ async function finalStates(env: SwitchEnv, members: readonly JournalMember[]): P
 export async function executePlan(env: SwitchEnv, plan: SwitchPlan): Promise<SwitchResult> {
   const pending = await recoverInterrupted(env);
   if (pending !== null) env.log(`recovered an interrupted switch first: ${pending.status}`);
-  const members: JournalMember[] = plan.members.map((m) => ({
+  // The state to restore on failure is the state right now (after any recovery), not the plan's.
+  const originals: BindState[] = [];
+  for (const m of plan.members) originals.push(pending === null ? m.original : await readBindState(env.sysfs, m.bus, m.device));
+  const members: JournalMember[] = plan.members.map((m, i) => ({
     bus: m.bus,
     device: m.device,
-    original: m.original,
+    original: originals[i]!,
     targetOverride: m.targetOverride,
     targetDriver: m.targetDriver,
     leaveDriver: m.leaveDriver,

@@ -264,6 +264,32 @@ describe("kbind host flavour --sandbox", () => {
   });
 });
 
+describe("kbind host: the next run finishes an interrupted switch", () => {
+  it("flavour set after a kill -9 first rolls the old switch back, then plans from the restored state", async () => {
+    let n = 0;
+    const env = {
+      sysfs: fake,
+      modprobe: fake.modprobePort(),
+      journal: new FileJournal(join(configDir, "journal.json")),
+      mountinfo: () => Promise.resolve(""),
+      vfioAliases: scanVfioAliases(MODULES_ALIAS),
+      log: () => undefined,
+      beforeStep: (l: string) => {
+        if (n++ === 3) throw new ProcessKilled(l);
+      },
+    };
+    await expect(executePlan(env, await planSet(env, "0000:01:00.0"))).rejects.toBeInstanceOf(ProcessKilled);
+    expect(fake.state("0000:01:00.0")).toEqual({ driver: null, override: "vfio-pci" });
+    fake.setProbe("vfio-pci", "EIO"); // and this time the switch itself fails
+    const r = await run("host", "flavour", "set", "0000:01:00.0", "vfio", ...R(), ...M(), ...C());
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("recovered an interrupted set of 0000:01:00.0: rolled-back\n");
+    expect(r.out).toContain("0000:01:00.0: now driver e1000e, override (null)");
+    // Restored to the state before the FIRST switch, not to the interrupted intermediate state.
+    expect(fake.state("0000:01:00.0")).toEqual({ driver: "e1000e", override: null });
+  });
+});
+
 describe("kbind host install-boot", () => {
   it("generates the udev rule (override before 80-drivers) and the apply unit into a staging dir, never /etc", async () => {
     await run("host", "flavour", "set", "0000:02:00.0", "vfio", "--persist", ...R(), ...M(), ...C());

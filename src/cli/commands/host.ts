@@ -126,6 +126,17 @@ async function inSandbox<T extends { sandbox?: string; sysfsRoot: string; config
   }
 }
 
+/** A switch interrupted by a crash or kill -9 is finished or undone before anything is planned. */
+async function recoverFirst(io: CliIo, env: SwitchEnv): Promise<void> {
+  const rec = await recoverInterrupted(env);
+  if (rec === null) return;
+  io.out(`recovered an interrupted ${rec.journal.op} of ${rec.journal.members.map((m) => m.device).join(", ")}: ${rec.status}\n`);
+  if (rec.status === "restore-failed") {
+    for (const r of rec.restored) io.err(`kbind:   ${r}\n`);
+    throw new KbindError("RESTORE_FAILED", `could not finish the interrupted switch; journal kept in ${env.journal.where}`, { file: env.journal.where });
+  }
+}
+
 export function registerHost(program: Command, io: CliIo, deps: HostDeps): void {
   const host = program.command("host").description("Inspect a real host and switch device flavours (vfio) safely, with verify and rollback");
   const rootOpt = (): Option => new Option("--sysfs-root <dir>", "directory holding sys/ (a copy or fake of /sys)").default("/");
@@ -196,6 +207,7 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
       const modules = loadModules(deps, opts, false);
       await inSandbox(deps, io, opts, modules, async (deps, o) => {
       if (!o.dryRun) requireRoot(deps, "host flavour set");
+      if (!o.dryRun) await recoverFirst(io, switchEnv(deps, o, io, modules));
       const env = switchEnv(deps, o, io, modules);
       const plan = await planSet(env, device, { group: o.group, force: o.force, module: o.module });
       printPlan(io, `host flavour set ${device} vfio`, plan);
@@ -226,6 +238,7 @@ export function registerHost(program: Command, io: CliIo, deps: HostDeps): void 
       const modules = loadModules(deps, opts, false);
       await inSandbox(deps, io, opts, modules, async (deps, o) => {
       if (!o.dryRun) requireRoot(deps, "host flavour unset");
+      if (!o.dryRun) await recoverFirst(io, switchEnv(deps, o, io, modules));
       const env = switchEnv(deps, o, io, modules);
       const store = new ConfigStore(o.configDir);
       const ref = await resolveDevice(env.sysfs, device);
