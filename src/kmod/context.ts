@@ -162,6 +162,8 @@ export interface KmodContextInit {
   kernel: KmodKernelPort;
   /** Whether .ko files named by modules.dep must exist in moduleDir (kmod_module_new_from_path stats them). */
   checkModuleFiles?: boolean;
+  /** Parse `weakdep` lines (kmod >= 33); kmod 30 (default) rejects them as bad lines. */
+  weakdep?: boolean;
 }
 
 export class KmodContext {
@@ -184,7 +186,7 @@ export class KmodContext {
     const softdep = init.moduleDir.text("modules.softdep");
     if (softdep !== undefined) pseudo.push({ path: `${this.dirname}/modules.softdep`, text: softdep });
     const ordered = orderConfigFiles(pseudo, init.configFiles.map((f) => ({ kind: "file" as const, path: f.path, text: f.text })));
-    this.config = loadConfig(ordered.files, init.kernel.kernelCmdline());
+    this.config = loadConfig(ordered.files, init.kernel.kernelCmdline(), { weakdep: init.weakdep === true });
     for (const d of [...ordered.diagnostics, ...this.config.diagnostics]) {
       this.log("config", "ERROR", "../libkmod/libkmod-config.c", d.srcLine, d.fn, d.message);
     }
