@@ -2,7 +2,7 @@
 // Pure string building; the CLI decides colour (terminal or not) and where the text goes.
 import Table from "cli-table3";
 import pc from "picocolors";
-import type { DeviceOutcome, RunResult } from "./compare.ts";
+import type { DeviceOutcome, RunResult, SweepResult } from "./compare.ts";
 import { FAULT_TEXT, type Fault } from "./compare.ts";
 import type { Design } from "./designs/design.ts";
 import type { TraceEntry } from "./world.ts";
@@ -26,7 +26,7 @@ function cell(o: DeviceOutcome, style: Style): string {
   const p = paint(style);
   const t = o.boundAfterMs !== null ? p.dim(`\n  bound at +${o.boundAfterMs.toFixed(1)} ms`) : "";
   if (o.right) return `${p.ok("✓")} ${driverText(o.final)}${t}`;
-  return `${p.bad("✗")} ${driverText(o.final)}${t}\n  ${p.dim(`want ${driverText(o.expected)}`)}`;
+  return `${p.bad("✗")} ${driverText(o.final)}${t}\n  ${p.dim(`want ${o.acceptable.map(driverText).join(" or ")}`)}`;
 }
 
 /** Per device and design: the final driver, ✓ when it is the right one, and the virtual time to bind. */
@@ -114,4 +114,24 @@ export function renderTimeline(run: RunResult, style: Style, limit = 60): string
   }
   if (shown.length > limit) lines.push(p.dim(`   … ${shown.length - limit} more events`));
   return lines.join("\n");
+}
+
+/** Designs × faults over seeded interleavings: runs with every device right / runs. */
+export function renderSweep(results: readonly SweepResult[], designs: readonly Design[], faults: readonly Fault[], style: Style): string {
+  const p = paint(style);
+  const t = table(["fault", ...designs.map((d) => `(${d.id}) ${d.short}`)]);
+  for (const f of faults) {
+    const row: string[] = [f];
+    for (const d of designs) {
+      const r = results.find((x) => x.design === d.id && x.fault === f);
+      if (!r) {
+        row.push("");
+        continue;
+      }
+      const text = `${r.allRight}/${r.runs} runs\n${p.dim(`${r.devicesRight}/${r.devices} devices`)}`;
+      row.push(r.allRight === r.runs ? p.ok(text) : p.bad(text));
+    }
+    t.push(row);
+  }
+  return t.toString();
 }

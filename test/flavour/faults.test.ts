@@ -97,3 +97,18 @@ describe("fault race (a second agent returns the ConnectX VF to the host 5 ms in
     expect(dev(r, VF).final).toBe("mlx5_vfio_pci");
   });
 });
+
+describe("sweep over seeded interleavings (jittered costs, race and hot-add timing)", () => {
+  it("design (a) is right in every run; design (d) never for hot-add; the race device under (c) is always a valid linearisation", async () => {
+    const { sweep } = await import("../../src/flavour/compare.ts");
+    for (const f of ["race", "hot-add"] as const) {
+      const a = sweep(cat, machine, designById("a")!, f, 12);
+      expect(a.allRight, f).toBe(12);
+    }
+    expect(sweep(cat, machine, designById("d")!, "hot-add", 6).allRight).toBe(0);
+    for (let seed = 1; seed <= 12; seed++) {
+      const r = runScenario(cat, machine, designById("c")!, "race", { seed, jitter: 2, raceOffsetMs: (seed * 7919) % 60 });
+      expect(dev(r, VF).right, `seed ${seed}`).toBe(true);
+    }
+  });
+});

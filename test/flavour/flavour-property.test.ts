@@ -20,15 +20,16 @@ describe("design (a) property over seeds and interleavings", () => {
           seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
           jitter: fc.double({ min: 0, max: 3, noNaN: true }),
           order: fc.shuffledSubarray([...Array(nVfio).keys()], { minLength: nVfio, maxLength: nVfio }),
-          gap: fc.double({ min: 0, max: 30, noNaN: true }),
+          // all agents at once is the hardest case for the kernel's serialisation: weight it
+          gap: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 30, noNaN: true })),
           fault: fc.constantFrom(...FAULTS),
-          raceOffsetMs: fc.double({ min: 0, max: 120, noNaN: true }),
+          raceOffsetMs: fc.oneof(fc.double({ min: 0, max: 60, noNaN: true }), fc.double({ min: 0, max: 120, noNaN: true })),
           hotAddOffsetMs: fc.double({ min: 0, max: 120, noNaN: true }),
         }),
         (p) => {
           const r = runScenario(cat, machine, designA, p.fault, { seed: p.seed, jitter: p.jitter, agentOrder: p.order, agentGapMs: p.gap, raceOffsetMs: p.raceOffsetMs, hotAddOffsetMs: p.hotAddOffsetMs });
           for (const d of r.devices) {
-            expect(d.final, `${d.name} (${d.role}) under ${p.fault}`).toBe(d.expected);
+            expect(d.acceptable, `${d.name} (${d.role}) under ${p.fault}`).toContain(d.final);
             if (d.role === "vfio" && d.expected !== d.hostDriver) {
               expect(vfioDrivers.has(d.final ?? ""), `${d.name} on a vfio driver`).toBe(true);
             }

@@ -1,7 +1,9 @@
 // `kbind compare [SCENARIO]`: run the vfio designs on a machine, per device and fault.
 import type { Command } from "commander";
 import { type CliIo } from "../io.ts";
-import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderTimeline } from "../../flavour/render.ts";
+import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderSweep, renderTimeline } from "../../flavour/render.ts";
+import { sweep } from "../../flavour/compare.ts";
+import { KbindError } from "../../model/errors.ts";
 import { loadScenario, parseDesigns, parseFaults, runMatrix } from "./flavour-common.ts";
 import type { RunResult } from "../../flavour/compare.ts";
 
@@ -11,6 +13,7 @@ interface CompareOptions {
   json?: boolean;
   timeline?: string;
   seed: string;
+  sweep?: string;
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -22,6 +25,7 @@ export function register(program: Command, io: CliIo): void {
     .option("--fault <list>", "faults: none, variant-missing, modprobe-fails, udev-slow, udev-dead, hot-add, race, or all", "all")
     .option("--timeline <design/fault>", "print the switch timeline of one run, e.g. a/none")
     .option("--seed <n>", "seed for the simulator", "1")
+    .option("--sweep <n>", "also run each design x fault over n seeded interleavings (jittered costs, fault timing)")
     .option("--json", "machine-readable output")
     .action((scenario: string | undefined, opts: CompareOptions) => {
       const loaded = loadScenario(scenario);
@@ -39,6 +43,12 @@ export function register(program: Command, io: CliIo): void {
       io.out(`machine ${loaded.machine.name} (${loaded.machine.arch}, ${loaded.machine.kver}), fault: ${firstFault}\n`);
       io.out(`${renderDeviceTable(perDevice, style)}\n${renderCostTable(perDevice, style)}\n`);
       if (faults.length > 1) io.out(`\nfaults (devices ending on the right driver):\n${renderFaultMatrix(matrix, designs, faults, style)}\n`);
+      if (opts.sweep !== undefined) {
+        const n = Number(opts.sweep);
+        if (!Number.isInteger(n) || n < 1 || n > 10000) throw new KbindError("BAD_SWEEP", `--sweep wants a count from 1 to 10000, not "${opts.sweep}"`, {});
+        const results = faults.flatMap((f) => designs.map((d) => sweep(loaded.cat, loaded.machine, d, f, n, Number(opts.seed))));
+        io.out(`\nover ${n} seeded interleavings (runs with every device right):\n${renderSweep(results, designs, faults, style)}\n`);
+      }
       if (opts.timeline !== undefined) {
         const r = matrix.get(opts.timeline.includes("/") ? opts.timeline : `${opts.timeline}/${firstFault}`);
         io.out(r ? `\ntimeline ${opts.timeline}:\n${renderTimeline(r, style, 400)}\n` : `\nno run ${opts.timeline} in this comparison\n`);
