@@ -20,7 +20,7 @@ export function eventCases(machine: MachineKind): Case[] {
     },
     {
       name: "rmmod-modprobe",
-      title: "unloading e1000: UNBIND, drivers REMOVE, module REMOVE; loading: drivers ADD, BIND, module ADD",
+      title: "unloading e1000: UNBIND, drivers REMOVE, module REMOVE; loading: BIND first (bus_add_driver sends the drivers ADD after driver_attach), then drivers ADD, then module ADD (after init)",
       steps: [rmmod("e1000"), ev, modprobe("e1000"), ev],
       cleanup: [modprobe("e1000")],
     },
