@@ -12,10 +12,12 @@ import { register as registerAlias } from "./commands/alias.ts";
 import { register as registerMatch } from "./commands/match.ts";
 import { register as registerSim } from "./commands/sim.ts";
 import { register as registerExplain } from "./commands/explain.ts";
+import { register as registerModprobe } from "./commands/modprobe.ts";
+import { register as registerDepmod } from "./commands/depmod.ts";
 
 type Register = (program: Command, io: CliIo) => void;
 
-const registrations: Register[] = [registerCompare, registerDemo, registerHost, registerModalias, registerAlias, registerMatch, registerSim, registerExplain];
+const registrations: Register[] = [registerCompare, registerDemo, registerHost, registerModalias, registerAlias, registerMatch, registerSim, registerExplain, registerModprobe, registerDepmod];
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command("kbind")

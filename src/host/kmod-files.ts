@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from "node:path";
 import { bytesToLatin1 } from "../kmod/bytes.ts";
 import type { ConfigPathEntry } from "../kmod/config.ts";
+import { decompressModule, detectCompression } from "../kmod/decompress.ts";
 import { depmodFromKoFiles, type DepmodFromKoResult } from "../kmod/depmod-ko.ts";
 import type { KmodKernelPort, ModuleInitstate } from "../kmod/kernel-port.ts";
 import { ModuleDir } from "../kmod/module-dir.ts";
@@ -154,6 +155,24 @@ export function hostModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel(), e
 
 /** `depmod -b BASE VERSION`: reads every .ko under BASE/lib/modules/VERSION and writes the indexes. */
 export function runDepmodOnDisk(base: string, version: string): DepmodFromKoResult {
+  return depmodWrite(base, version, (dirname, kos) => kos.map((rel) => ({ relpath: rel, bytes: readFileSync(join(dirname, rel)) })));
+}
+
+/** The same, decompressing .xz modules (asynchronous WASM decoder) first. */
+export async function runDepmodOnDiskAsync(base: string, version: string): Promise<DepmodFromKoResult> {
+  const dirname = join(base, "lib/modules", version);
+  const kos: string[] = [];
+  walkKo(dirname, "", kos);
+  const files = await Promise.all(
+    kos.map(async (rel) => {
+      const raw = readFileSync(join(dirname, rel));
+      return { relpath: rel, bytes: detectCompression(raw) === "xz" ? await decompressModule(raw, rel) : raw };
+    }),
+  );
+  return depmodWrite(base, version, () => files);
+}
+
+function depmodWrite(base: string, version: string, load: (dirname: string, kos: string[]) => { relpath: string; bytes: Uint8Array }[]): DepmodFromKoResult {
   const dirname = join(base, "lib/modules", version);
   const kos: string[] = [];
   walkKo(dirname, "", kos);
@@ -165,8 +184,9 @@ export function runDepmodOnDisk(base: string, version: string): DepmodFromKoResu
   const builtin = read("modules.builtin");
   const builtinModinfo = read("modules.builtin.modinfo");
   const result = depmodFromKoFiles(
-    kos.map((rel) => ({ relpath: rel, bytes: readFileSync(join(dirname, rel)) })),
+    load(dirname, kos),
     {
+      dirname,
       ...(order ? { order: bytesToLatin1(order) } : {}),
       ...(builtin ? { builtin: bytesToLatin1(builtin) } : {}),
       ...(builtinModinfo ? { builtinModinfo } : {}),

@@ -3,7 +3,6 @@
 // (kmod_config_new), the module pool keyed by "name" or "name\alias" (kmod_module_new,
 // kmod_module_new_from_alias), and the lazily computed per-module facts (path and dependencies from
 // modules.dep.bin, builtin from modules.builtin.bin, options, install/remove commands, softdeps).
-import { KbindError } from "../model/errors.ts";
 import { loadConfig, orderConfigFiles, type ConfigFile, type KmodConfig } from "./config.ts";
 import { fnmatch } from "./fnmatch.ts";
 import type { KmodIndex } from "./index-bin.ts";
@@ -308,6 +307,5 @@ export type CreateKmodContextOptions = KmodContextInit;
 
 /** createKmodContext (contract): kmod_new + kmod_load_resources. */
 export function createKmodContext(init: CreateKmodContextOptions): KmodContext {
-  if (!init.dirname.startsWith("/")) throw new KbindError("BAD_DIRNAME", `modules directory must be absolute: ${init.dirname}`, { file: init.dirname });
   return new KmodContext(init);
 }
