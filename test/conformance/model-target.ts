@@ -7,14 +7,14 @@
 //  - virtio-pci's probe registers a virtio device (virtio_pci_probe → register_virtio_device, index
 //    from an IDA: lowest free), its remove unregisters it;
 //  - vfio-pci's probe fails -EINVAL without an IOMMU group (vfio_pci_core_register_device);
-//  - built-in PCI drivers bind exactly the devices they bound on the guest, -ENODEV elsewhere
-//    (pcieport accepts PCIe ports only; shpchp failed on the bridge);
+//  - built-in PCI drivers match exactly the functions they bound on the guest (their real tables are
+//    not in Debian 6.1's modules.builtin.modinfo);
 //  - pci_stub / vfio_pci ids= add dynids after pci_register_driver (pci_stub_init, vfio_pci_fill_ids).
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import {
-  createKernel, kernelSysfs, newPciDevData, type ModelSysfs, pciDriverSpec, pciNewId, probeFromBehaviour, virtioDriverSpec,
+  createKernel, kernelSysfs, newPciDevData, type ModelSysfs, pciDriverSpec, pciNewId, virtioDriverSpec,
   type Device, type DriverSpec, type Kernel, type ModuleImage,
 } from "../../src/kernel/index.ts";
 import { ModuleDir } from "../../src/kmod/module-dir.ts";
@@ -24,7 +24,7 @@ import { ERRNO, errnoName, type ErrnoName } from "../../src/model/errno.ts";
 import { KbindError } from "../../src/model/errors.ts";
 import { parsePciAlias } from "../../src/model/pci-alias-parse.ts";
 import { parseVirtioAlias } from "../../src/model/alias-parse.ts";
-import type { PciDeviceId } from "../../src/model/pci.ts";
+import { pciDeviceSub, type PciDeviceId } from "../../src/model/pci.ts";
 import type { VirtioDeviceId } from "../../src/model/virtio.ts";
 import type { MachineKind } from "./case-format.ts";
 import { machineFileSchema, type Machine } from "./machine-file.ts";
@@ -164,10 +164,12 @@ export class ModelTarget implements Target {
       const identity = { vendor: p.vendor, device: p.device, subvendor: p.subvendor, subdevice: p.subdevice, class: p.class, revision: p.revision };
       nodes.set(p.name, k.deviceAdd({ name: p.name, bus: "pci", parent, data: newPciDevData(identity), iommuGroup: kind === "iommu" ? p.iommuGroup : null }));
     }
-    // Built-in drivers (device_initcall): bind what they bound on the guest, reject the rest.
+    // Built-in drivers (device_initcall). Debian 6.1's modules.builtin.modinfo has no PCI aliases for
+    // them, so their tables are not known: each gets the exact IDs of the functions it bound on the
+    // guest (pcieport: the two root ports) and nothing else.
     for (const b of m.builtinPciDrivers) {
-      const resultFor = Object.fromEntries(b.binds.map((n) => [n, 0]));
-      k.registerBuiltin({ name: b.module ?? b.name.replace(/-/g, "_"), drivers: [pciDriverSpec(b.name, [{ vendor: 0xffffffff, device: 0xffffffff, subvendor: 0xffffffff, subdevice: 0xffffffff, class: 0, classMask: 0, driverData: 0, overrideOnly: 0 }], { probe: probeFromBehaviour({ result: -ERRNO.ENODEV, resultFor }) })] });
+      const ids = m.pci.filter((p) => b.binds.includes(p.name)).map((p) => pciDeviceSub(p.vendor, p.device, p.subvendor, p.subdevice));
+      k.registerBuiltin({ name: b.module ?? b.name.replace(/-/g, "_"), drivers: [pciDriverSpec(b.name, ids.length > 0 ? ids : null, { probe: () => 0 })] });
     }
     // The boot-time uevents went out before any listener existed; the guest's init then coldplugs
     // every device ("add" to each uevent file) with the listener running.
