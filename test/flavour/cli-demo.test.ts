@@ -47,4 +47,23 @@ describe("kbind compare", () => {
     expect(await runCli(["compare", "/nonexistent/machine.yaml"], io)).toBe(1);
     expect(io.stderr()).toContain("/nonexistent/machine.yaml");
   });
+
+  it("runs another scenario: the x86 server on Debian amd64 metadata (pds, virtio-blk, QAT without a variant)", async () => {
+    const io = bufferIo();
+    expect(await runCli(["compare", "data/machines/x86-server.yaml", "--design", "a,c", "--fault", "none", "--json"], io)).toBe(0);
+    const j = JSON.parse(io.stdout()) as { kver: string; runs: { design: string; devices: { name: string; final: string | null; right: boolean }[] }[] };
+    expect(j.kver).toBe("6.1.0-56-amd64");
+    for (const r of j.runs) {
+      const final = Object.fromEntries(r.devices.map((d) => [d.name, d.final]));
+      expect(final, r.design).toMatchObject({ "0000:af:00.1": "pds_vfio_pci", "0000:00:05.0": "virtio_vfio_pci", "0000:6c:01.0": "vfio-pci", "0000:18:00.0": "i40e" });
+      expect(r.devices.every((d) => d.right)).toBe(true);
+    }
+  });
+
+  it("rejects a machine file that does not fit the schema, naming the file and the field", async () => {
+    const { loadMachine } = await import("../../src/flavour/load.ts");
+    const files: Record<string, string> = { "m.yaml": "name: x\narch: a\nkver: k\nmoduleData: d\nvariants: v\ndevices:\n  - { slot: \"zz\", label: l }\nraceDevice: r\n" };
+    expect(() => loadMachine((p) => files[p] ?? "", "m.yaml")).toThrow(/^m\.yaml: devices\.0/);
+  });
 });
+
