@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootGuest, type GuestSession } from "../../src/host/qemu/session.ts";
+import { KbindError } from "../../src/model/errors.ts";
 import { describeStep, type Case, type MachineKind } from "./case-format.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { GuestTarget } from "./guest-target.ts";
@@ -31,6 +32,10 @@ const verbose = flag("--verbose");
 const only = opt("--only");
 const machineOpt = opt("--machine");
 
+/** The issue's budget for the whole run is 10 minutes; stop starting cases after 9.5. */
+const DEADLINE_MS = 570_000;
+const started = Date.now();
+
 export interface CaseResult {
   id: string;
   machine: MachineKind;
@@ -48,6 +53,8 @@ async function runSteps(t: Target, c: Case): Promise<string[]> {
     try {
       obs.push(await observe(t, s));
     } catch (e) {
+      // A dead or hung guest ends the machine's run instead of timing out step after step.
+      if (e instanceof KbindError && e.code.startsWith("QEMU_")) throw e;
       obs.push(`error ${e instanceof Error ? e.message : String(e)}`);
       break;
     }
@@ -65,11 +72,11 @@ function compare(c: Case, k: string[], m: string[]): string | null {
   return null;
 }
 
-async function runMachine(kind: MachineKind, cases: readonly Case[]): Promise<CaseResult[]> {
+/** Runs `cases` on one booted machine, appending to `results` as it goes (so a crash keeps them). */
+async function runMachine(kind: MachineKind, cases: readonly Case[], results: CaseResult[]): Promise<void> {
   const t0 = Date.now();
   const s: GuestSession = await bootGuest(repo, { iommu: kind === "iommu" });
   console.log(`# ${kind}: booted Debian ${s.image.kernel.split("vmlinuz-")[1] ?? "?"} in ${(s.bootMs / 1000).toFixed(1)} s, coldplug settled in ${(s.settleMs / 1000).toFixed(1)} s (initramfs ${s.image.cached ? "cached" : "built"} ${s.image.key})`);
-  const results: CaseResult[] = [];
   try {
     const guest = new GuestTarget(s);
     if (flag("--capture") && kind === "iommu") {
@@ -78,6 +85,10 @@ async function runMachine(kind: MachineKind, cases: readonly Case[]): Promise<Ca
     }
     const base = await snapshot(s.control);
     for (const c of cases) {
+      if (Date.now() - started > DEADLINE_MS) {
+        console.log(`FAIL [${kind}] stopped before ${c.id}: the run passed its ${DEADLINE_MS / 60_000}-minute budget`);
+        break;
+      }
       const kernel = await runSteps(guest, c);
       for (const st of c.cleanup ?? []) await observe(guest, st).catch(() => "");
       const after = await snapshot(s.control);
@@ -114,20 +125,17 @@ async function runMachine(kind: MachineKind, cases: readonly Case[]): Promise<Ca
   } finally {
     s.guest.kill();
   }
-  console.log(`# ${kind}: ${results.length} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return results;
+  console.log(`# ${kind}: ${results.filter((r) => r.machine === kind).length} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-const started = Date.now();
 const selected = ALL_CASES.filter((c) => (only === undefined || c.id.includes(only)) && (machineOpt === undefined || c.machine === machineOpt));
 const all: CaseResult[] = [];
-let crashed = false;
 for (const kind of ["iommu", "noiommu"] as const) {
   const cs = selected.filter((c) => c.machine === kind);
   if (cs.length === 0) continue;
   try {
-    const res = await runMachine(kind, cs);
-    all.push(...res);
+    await runMachine(kind, cs, all);
+    const res = all.filter((r) => r.machine === kind);
     if (only === undefined && res.length === cs.length) {
       const dir = join(repo, "test/conformance/recorded");
       mkdirSync(dir, { recursive: true });
@@ -135,7 +143,6 @@ for (const kind of ["iommu", "noiommu"] as const) {
       writeFileSync(join(dir, `${kind}.json`), JSON.stringify(rec, null, 1) + "\n");
     }
   } catch (e) {
-    crashed = true;
     console.log(`FAIL [${kind}] the guest could not run: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
@@ -143,7 +150,6 @@ const passed = all.filter((r) => r.ok).length;
 // Every selected case that did not run on both sides with equal observations is a failure,
 // including cases a crashed or drifting guest never reached.
 const failed = selected.length - passed;
-if (crashed && failed === 0) process.exitCode = 1;
 console.log(`# ${selected.length} cases (${selected.filter((c) => c.machine === "iommu").length} with IOMMU, ${selected.filter((c) => c.machine === "noiommu").length} without), ${((Date.now() - started) / 1000).toFixed(1)} s${guestOnly ? ", real kernel only (--guest-only)" : ", each on the real kernel and on the model"}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
