@@ -805,10 +805,6 @@ export class World {
       finish("EINVAL");
       return;
     }
-    if (dev.flavour === s && dev.driver && this.match(dev, dev.driver) >= 0) {
-      finish(len);
-      return;
-    }
     dev.flavourBusy = true;
     const alias = this.flavourAlias(dev, s);
     this.note(`request_module_alias("${alias}")`, dev.name, "kernel", "exec");
@@ -822,11 +818,9 @@ export class World {
         finish("ENODEV");
         return;
       }
-      if (dev.driver && !cands.includes(dev.driver)) this.release(dev);
-      if (dev.driver && cands[0] !== dev.driver) {
-        // bound to a lesser vfio driver: rebinding is allowed only because the user asked again
-        this.release(dev);
-      }
+      // bound to the best candidate already: nothing to do; else (a host driver, or a lesser vfio
+      // driver on a repeated store — the user asked again) unbind first
+      if (dev.driver && cands[0] !== dev.driver) this.release(dev);
       let r = dev.driver ? 0 : -19;
       if (!dev.driver)
         for (const c of cands) {

@@ -145,6 +145,19 @@ describe("driver_flavour ranking (design a)", () => {
     expect(dev(w, "0000:01:00.2").driver?.name).toBe("mlx5_vfio_pci");
     expect(op(w, { op: "read", path: `${DEVP}/driver_flavour` })).toEqual({ ok: true, value: "vfio\n" });
   });
+  it("storing vfio again upgrades a device from the universal driver once a better variant is installed, and is a no-op when already best", () => {
+    const w = world({ flavourAttr: true });
+    w.missing.add("mlx5_vfio_pci");
+    op(w, { op: "write", path: `${DEVP}/driver_flavour`, data: "vfio\n" });
+    expect(dev(w, "0000:01:00.2").driver?.name).toBe("vfio-pci");
+    w.missing.delete("mlx5_vfio_pci"); // the variant gets installed (depmod re-run)
+    op(w, { op: "write", path: `${DEVP}/driver_flavour`, data: "vfio\n" });
+    expect(dev(w, "0000:01:00.2").driver?.name).toBe("mlx5_vfio_pci");
+    const unbinds = w.trace.filter((t) => t.kind === "unbind").length;
+    expect(op(w, { op: "write", path: `${DEVP}/driver_flavour`, data: "vfio\n" })).toEqual({ ok: true, value: 5 });
+    expect(w.trace.filter((t) => t.kind === "unbind").length).toBe(unbinds);
+  });
+
   it("clearing the flavour returns the device to its host driver", () => {
     const w = world({ flavourAttr: true });
     op(w, { op: "write", path: `${DEVP}/driver_flavour`, data: "vfio\n" });
