@@ -53,6 +53,47 @@ export function moduleCases(machine: MachineKind): Case[] {
       cleanup: [modprobe("virtio_net")],
     },
     {
+      name: "nvme-async-probe-reload",
+      title: "nvme probes asynchronously (PROBE_PREFER_ASYNCHRONOUS); do_init_module's async_synchronize_full makes it bound when modprobe returns",
+      steps: [rmmod("nvme"), driver(NVME), modprobe("nvme"), driver(NVME), loaded("nvme", "nvme_core")],
+      cleanup: [modprobe("nvme")],
+    },
+    {
+      name: "dry-run-verbose",
+      title: "modprobe -n -v vfio_pci: the insmod lines of the dependency closure and the softdep, in kmod's order",
+      steps: [modprobeOut("-n", "-v", "vfio_pci"), loaded("vfio_pci")],
+    },
+    {
+      name: "dry-run-loaded",
+      title: "modprobe -n -v of a loaded module prints nothing",
+      steps: [modprobeOut("-n", "-v", "e1000")],
+    },
+    {
+      name: "show-depends",
+      title: "modprobe --show-depends vfio_pci",
+      steps: [modprobeOut("--show-depends", "vfio_pci")],
+    },
+    {
+      name: "show-depends-loaded",
+      title: "modprobe -D of a loaded module still lists its insmod lines",
+      steps: [modprobeOut("-D", "virtio_net")],
+    },
+    {
+      name: "resolve-alias",
+      title: "modprobe -R of the e1000 device's modalias",
+      steps: [modprobeOut("-R", "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00")],
+    },
+    {
+      name: "resolve-alias-none",
+      title: "modprobe -R of the edu device's modalias: nothing matches",
+      steps: [modprobeOut("-R", "pci:v00001234d000011E8sv00001AF4sd00001100bc00scFFi00")],
+    },
+    {
+      name: "resolve-alias-virtio",
+      title: "modprobe -R of the virtio net device's modalias",
+      steps: [modprobeOut("-R", "virtio:d00000001v00001AF4")],
+    },
+    {
       name: "modprobe-r-in-use",
       title: "modprobe -r of a module in use: exit 1",
       steps: [modprobeOut("-r", "virtio"), loaded("virtio")],
