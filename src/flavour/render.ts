@@ -135,3 +135,30 @@ export function renderSweep(results: readonly SweepResult[], designs: readonly D
   }
   return t.toString();
 }
+
+/** One line per design, computed from the matrix: device outcomes right over every scenario, and which devices went wrong where. */
+export function renderVerdict(matrix: ReadonlyMap<string, RunResult>, designs: readonly Design[], faults: readonly Fault[], style: Style): string {
+  const p = paint(style);
+  return designs
+    .map((d) => {
+      let right = 0;
+      let total = 0;
+      const wrong = new Map<string, Fault[]>();
+      for (const f of faults) {
+        for (const x of matrix.get(`${d.id}/${f}`)?.devices ?? []) {
+          total++;
+          if (x.right) right++;
+          else wrong.set(x.name, [...(wrong.get(x.name) ?? []), f]);
+        }
+      }
+      const n = `${right}/${total}`;
+      const under = (fs: readonly Fault[]): string => {
+        if (fs.length === faults.length) return "always";
+        if (fs.length * 2 <= faults.length) return `under ${fs.join(", ")}`;
+        return `under all but ${faults.filter((f) => !fs.includes(f)).join(", ")}`;
+      };
+      const w = [...wrong].map(([name, fs]) => `\n      ${name} ${p.dim(under(fs))}`).join("");
+      return `  (${d.id}) ${d.short}: ${wrong.size === 0 ? p.ok(n) : p.bad(n)} device outcomes right${w !== "" ? `; wrong:${w}` : ""}`;
+    })
+    .join("\n");
+}

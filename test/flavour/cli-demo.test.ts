@@ -18,6 +18,8 @@ describe("kbind demo", () => {
     expect(out).toMatch(/│ udev-dead +│ ✓ 11\/11 +│ ✗ 5\/11 +│ ✗ 10\/11 +│ ✗ 4\/11 +│/);
     expect(out).toContain('request_module_alias("vfio_pci:v000015B3d0000101Esv000015B3sd00000016bc02sc00i00")');
     expect(out).toContain("0000:01:00.2 bound to mlx5_vfio_pci");
+    expect(out).toContain("  (a) flavour: 78/78 device outcomes right\n");
+    expect(out).toContain("  (c) libvirt: 72/78 device outcomes right; wrong:\n      e0700000.xgmac under all but modprobe-fails\n");
     expect(out).not.toContain("\u001b["); // no colour when not a terminal
   });
 });

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { type CliIo } from "../io.ts";
 import { FAULTS, type RunResult } from "../../flavour/compare.ts";
 import { DESIGNS } from "../../flavour/designs/index.ts";
-import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderTimeline } from "../../flavour/render.ts";
+import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderTimeline, renderVerdict } from "../../flavour/render.ts";
 import { loadScenario, runMatrix } from "./flavour-common.ts";
 
 export function register(program: Command, io: CliIo): void {
@@ -28,6 +28,7 @@ export function register(program: Command, io: CliIo): void {
       );
       io.out(`${renderDeviceTable(runs, style)}\n${renderCostTable(runs, style)}\n`);
       io.out(`\nUnder faults (devices on the right driver / all):\n${renderFaultMatrix(matrix, DESIGNS, FAULTS, style)}\n`);
+      io.out(`\nVerdict over the ${FAULTS.length} scenarios:\n${renderVerdict(matrix, DESIGNS, FAULTS, style)}\n`);
       const tl = matrix.get(`${opts.timeline}/none`);
       if (tl) io.out(`\nTimeline of design (${tl.design}), ${tl.designTitle}, from the switch start:\n${renderTimeline(tl, style, 45)}\n`);
     });
