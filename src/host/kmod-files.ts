@@ -1,12 +1,13 @@
 // Reading a real modules directory and modprobe.d search paths into the pure kmod layer, and the
 // host side of `kbind modprobe` / `kbind depmod`. Read-only on /sys and /proc; writes only the
 // files depmod is asked to write, under the given base directory.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToLatin1 } from "../kmod/bytes.ts";
 import type { ConfigPathEntry } from "../kmod/config.ts";
 import { decompressModule, detectCompression } from "../kmod/decompress.ts";
-import { depmodFromKoFiles, type DepmodFromKoResult } from "../kmod/depmod-ko.ts";
+import { depmodFromKoSource, type DepmodFromKoResult } from "../kmod/depmod-ko.ts";
+import type { DepmodOptions } from "../kmod/depmod.ts";
 import type { KmodKernelPort, ModuleInitstate } from "../kmod/kernel-port.ts";
 import { ModuleDir } from "../kmod/module-dir.ts";
 import type { ModprobeEnv } from "../kmod/modprobe.ts";
@@ -153,9 +154,63 @@ export function hostModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel(), e
   };
 }
 
+/**
+ * A module file as depmod needs it: for a plain ELF only the header, the section table and the
+ * sections kmod reads (.modinfo, .symtab, .strtab, __ksymtab_strings, __versions) are read into a
+ * zero-filled buffer of the file's size — like depmod's mmap, which only touches those pages.
+ * Compressed files are read whole.
+ */
+export function readKoSparse(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(64, size));
+    readSync(fd, head, 0, head.length, 0);
+    const is64 = head[4] === 2;
+    const le = head[5] === 1;
+    if (size < 64 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46 || (head[4] !== 1 && head[4] !== 2)) {
+      return readFileSync(path);
+    }
+    const dv = new DataView(head.buffer);
+    const shoff = is64 ? dv.getUint32(0x28, le) + (le ? dv.getUint32(0x2c, true) : 0) * 4294967296 : dv.getUint32(0x20, le);
+    const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
+    const shnum = dv.getUint16(is64 ? 0x3c : 0x30, le);
+    const shstrndx = dv.getUint16(is64 ? 0x3e : 0x32, le);
+    if (shoff + shnum * shentsize > size || shstrndx >= shnum || shentsize < (is64 ? 64 : 40)) return readFileSync(path);
+    const out = new Uint8Array(size);
+    out.set(head, 0);
+    readSync(fd, out, shoff, shnum * shentsize, shoff);
+    const sdv = new DataView(out.buffer);
+    const sec = (i: number): { name: number; off: number; size: number; link: number } => {
+      const b = shoff + i * shentsize;
+      return is64
+        ? { name: sdv.getUint32(b, le), off: sdv.getUint32(b + 0x18, le), size: sdv.getUint32(b + 0x20, le), link: sdv.getUint32(b + 0x28, le) }
+        : { name: sdv.getUint32(b, le), off: sdv.getUint32(b + 0x10, le), size: sdv.getUint32(b + 0x14, le), link: sdv.getUint32(b + 0x18, le) };
+    };
+    const load = (s: { off: number; size: number }): void => {
+      if (s.off + s.size <= size && s.size > 0) readSync(fd, out, s.off, s.size, s.off);
+    };
+    const strs = sec(shstrndx);
+    load(strs);
+    const want = new Set([".modinfo", ".symtab", "__ksymtab_strings", "__versions"]);
+    for (let i = 0; i < shnum; i++) {
+      const s = sec(i);
+      let e = strs.off + s.name;
+      while (e < size && out[e] !== 0) e++;
+      const name = String.fromCharCode.apply(null, out.subarray(strs.off + s.name, e) as unknown as number[]);
+      if (!want.has(name)) continue;
+      load(s);
+      if (name === ".symtab" && s.link < shnum) load(sec(s.link));
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** `depmod -b BASE VERSION`: reads every .ko under BASE/lib/modules/VERSION and writes the indexes. */
 export function runDepmodOnDisk(base: string, version: string): DepmodFromKoResult {
-  return depmodWrite(base, version, (dirname, kos) => kos.map((rel) => ({ relpath: rel, bytes: readFileSync(join(dirname, rel)) })));
+  return depmodWrite(base, version, (dirname, kos, opts) => depmodFromKoSource(kos, (rel) => readKoSparse(join(dirname, rel)), opts));
 }
 
 /** The same, decompressing .xz modules (asynchronous WASM decoder) first. */
@@ -163,16 +218,17 @@ export async function runDepmodOnDiskAsync(base: string, version: string): Promi
   const dirname = join(base, "lib/modules", version);
   const kos: string[] = [];
   walkKo(dirname, "", kos);
-  const files = await Promise.all(
-    kos.map(async (rel) => {
-      const raw = readFileSync(join(dirname, rel));
-      return { relpath: rel, bytes: detectCompression(raw) === "xz" ? await decompressModule(raw, rel) : raw };
-    }),
-  );
-  return depmodWrite(base, version, () => files);
+  // Only .xz needs the asynchronous decoder; everything else is read lazily, one file at a time.
+  const xz = new Map<string, Uint8Array>();
+  for (const rel of kos) {
+    if (!rel.endsWith(".xz")) continue;
+    const raw = readFileSync(join(dirname, rel));
+    if (detectCompression(raw) === "xz") xz.set(rel, await decompressModule(raw, rel));
+  }
+  return depmodWrite(base, version, (d, list, opts) => depmodFromKoSource(list, (rel) => xz.get(rel) ?? readKoSparse(join(d, rel)), opts));
 }
 
-function depmodWrite(base: string, version: string, load: (dirname: string, kos: string[]) => { relpath: string; bytes: Uint8Array }[]): DepmodFromKoResult {
+function depmodWrite(base: string, version: string, run: (dirname: string, kos: string[], opts: DepmodOptions) => DepmodFromKoResult): DepmodFromKoResult {
   const dirname = join(base, "lib/modules", version);
   const kos: string[] = [];
   walkKo(dirname, "", kos);
@@ -183,15 +239,12 @@ function depmodWrite(base: string, version: string, load: (dirname: string, kos:
   const order = read("modules.order");
   const builtin = read("modules.builtin");
   const builtinModinfo = read("modules.builtin.modinfo");
-  const result = depmodFromKoFiles(
-    load(dirname, kos),
-    {
-      dirname,
-      ...(order ? { order: bytesToLatin1(order) } : {}),
-      ...(builtin ? { builtin: bytesToLatin1(builtin) } : {}),
-      ...(builtinModinfo ? { builtinModinfo } : {}),
-    },
-  );
+  const result = run(dirname, kos, {
+    dirname,
+    ...(order ? { order: bytesToLatin1(order) } : {}),
+    ...(builtin ? { builtin: bytesToLatin1(builtin) } : {}),
+    ...(builtinModinfo ? { builtinModinfo } : {}),
+  });
   mkdirSync(dirname, { recursive: true });
   for (const name of DEPMOD_OUTPUTS) {
     const data = result.files.get(name);

@@ -27,8 +27,21 @@ interface Entry {
 }
 
 interface PrefixNode {
+  /** Bytes after the edge byte that led here (path compression, as in the kmod trie). */
+  label: string;
   children: Map<number, PrefixNode>;
   group: Group | null;
+}
+
+/** Merges single-child nodes without a group into their child (a Patricia trie). */
+function compress(n: PrefixNode): void {
+  for (const c of n.children.values()) compress(c);
+  while (n.group === null && n.children.size === 1 && n !== undefined) {
+    const [[ch, c]] = [...n.children] as [[number, PrefixNode]];
+    n.label += String.fromCharCode(ch) + c.label;
+    n.children = c.children;
+    n.group = c.group;
+  }
 }
 
 interface Group {
@@ -47,9 +60,12 @@ function isSpecial(c: number): boolean {
   return c === 42 || c === 63 || c === 91 || c === 93 || c === 92; // * ? [ ] \
 }
 
-/** Four bytes of `s` at `k`, packed big-endian (chars are bytes). */
+/**
+ * Four bytes of `s` at `k`, 7 bits each (28 bits: always a small integer, so Map lookups do not
+ * allocate). Bytes >= 0x80 may collide; candidates are verified by the matcher anyway.
+ */
 function packGram(s: string, k: number): number {
-  return (((s.charCodeAt(k) & 0xff) << 24) | ((s.charCodeAt(k + 1) & 0xff) << 16) | ((s.charCodeAt(k + 2) & 0xff) << 8) | (s.charCodeAt(k + 3) & 0xff)) >>> 0;
+  return ((s.charCodeAt(k) & 0x7f) << 21) | ((s.charCodeAt(k + 1) & 0x7f) << 14) | ((s.charCodeAt(k + 2) & 0x7f) << 7) | (s.charCodeAt(k + 3) & 0x7f);
 }
 
 /** Post-order comparison: first differing byte decides; a proper prefix comes AFTER. */
@@ -66,7 +82,7 @@ function postOrderCmp(a: string, b: string): number {
 export class AliasMatcher {
   private readonly exact = new Map<string, IndexValue[]>();
   /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
-  private readonly prefixes: PrefixNode = { children: new Map(), group: null };
+  private readonly prefixes: PrefixNode = { label: "", children: new Map(), group: null };
   private stamp = 0;
 
   constructor(entries: { key: string; values: IndexValue[] }[]) {
@@ -104,12 +120,13 @@ export class AliasMatcher {
         for (let i = 0; i < p.length; i++) {
           const c = p.charCodeAt(i);
           let n = node.children.get(c);
-          if (!n) node.children.set(c, (n = { children: new Map(), group: null }));
+          if (!n) node.children.set(c, (n = { label: "", children: new Map(), group: null }));
           node = n;
         }
         node.group = AliasMatcher.group(list);
       }
     }
+    for (const c of this.prefixes.children.values()) compress(c);
   }
 
   private static group(list: Entry[]): Group {
@@ -198,6 +215,10 @@ export class AliasMatcher {
     };
     let node: PrefixNode | undefined = this.prefixes;
     for (let w = 0; node; w++) {
+      if (node.label !== "") {
+        if (!key.startsWith(node.label, w)) break;
+        w += node.label.length;
+      }
       const g = node.group;
       if (g) {
         for (const e of g.residual) test(e);
@@ -207,9 +228,9 @@ export class AliasMatcher {
           if (l) for (const e of l) test(e);
         }
         if (g.grams.size > 0 && key.length - w >= GRAM) {
-          let h = ((key.charCodeAt(w) << 16) | (key.charCodeAt(w + 1) << 8) | key.charCodeAt(w + 2)) >>> 0;
+          let h = ((key.charCodeAt(w) & 0x7f) << 14) | ((key.charCodeAt(w + 1) & 0x7f) << 7) | (key.charCodeAt(w + 2) & 0x7f);
           for (let p = w; p + GRAM <= key.length; p++) {
-            h = ((h << 8) | (key.charCodeAt(p + 3) & 0xff)) >>> 0;
+            h = ((h << 7) & 0xfffffff) | (key.charCodeAt(p + 3) & 0x7f);
             const l = g.grams.get(h);
             if (l) for (const e of l) test(e);
           }

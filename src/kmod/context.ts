@@ -174,6 +174,7 @@ export class KmodContext {
   /** kmod_load_resources succeeded: the mmap readers are used (else the stdio readers). */
   readonly resourcesLoaded: boolean;
   private readonly pool = new Map<string, KmodModule>();
+  private readonly aliasPool = new Map<string, Map<string, KmodModule>>();
   private readonly checkFiles: boolean;
 
   constructor(init: KmodContextInit) {
@@ -268,9 +269,16 @@ export class KmodContext {
     return this.poolGet(modnameNormalize(name), null);
   }
 
-  /** kmod_module_new_from_alias: pool key "name\alias". */
+  /** kmod_module_new_from_alias: pool key "name\alias"; the name is used as given (no normalisation). */
   moduleFromAlias(alias: string, name: string): KmodModule {
-    return this.poolGet(modnameNormalize(name), alias);
+    let byAlias = this.aliasPool.get(name);
+    if (!byAlias) this.aliasPool.set(name, (byAlias = new Map<string, KmodModule>()));
+    let m = byAlias.get(alias);
+    if (!m) {
+      m = this.poolGet(name, alias);
+      byAlias.set(alias, m);
+    }
+    return m;
   }
 
   /** kmod_module_new_from_path: the file must exist; the name comes from the basename. */

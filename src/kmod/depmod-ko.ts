@@ -6,7 +6,7 @@
 import { KbindError } from "../model/errors.ts";
 import { decompressModuleSync } from "./decompress.ts";
 import { depmodFromModinfo, pathToModname, type DepmodModule, type DepmodOptions, type DepmodResult } from "./depmod.ts";
-import { parseElf, readExports, readModinfo, readNeeds } from "./elf.ts";
+import { parseElf, readExports, readModinfo, readNeeds, readSymbols } from "./elf.ts";
 
 export interface KoFile {
   relpath: string;
@@ -22,20 +22,33 @@ export interface DepmodFromKoResult extends DepmodResult {
 /** The module a .ko file holds, as depmod sees it. */
 export function moduleFromKo(ko: KoFile): DepmodModule {
   const elf = parseElf(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath);
-  return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: readModinfo(elf), exports: readExports(elf), needs: readNeeds(elf) };
+  const syms = readSymbols(elf);
+  return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: readModinfo(elf), exports: readExports(elf, syms), needs: readNeeds(elf, syms) };
 }
 
 export function depmodFromKoFiles(kos: KoFile[], opts: DepmodOptions = {}): DepmodFromKoResult {
+  return depmodFromKoSource(
+    kos.map((k) => k.relpath),
+    (rel) => kos.find((k) => k.relpath === rel)!.bytes,
+    opts,
+  );
+}
+
+/**
+ * depmod over module files read one at a time by `read(relpath)` (so a caller can stream a whole
+ * distribution tree without holding every file in memory).
+ */
+export function depmodFromKoSource(relpaths: string[], read: (relpath: string) => Uint8Array, opts: DepmodOptions = {}): DepmodFromKoResult {
   const skipped: KbindError[] = [];
   const mods: DepmodModule[] = [];
   const seen = new Set<string>();
   // depmod_modules_search_dir: "updates" (the default search entry) wins over other dirs.
-  const sorted = [...kos].sort((a, b) => Number(!a.relpath.startsWith("updates/")) - Number(!b.relpath.startsWith("updates/")));
-  for (const ko of sorted) {
-    const name = pathToModname(ko.relpath);
+  const sorted = [...relpaths].sort((a, b) => Number(!a.startsWith("updates/")) - Number(!b.startsWith("updates/")));
+  for (const rel of sorted) {
+    const name = pathToModname(rel);
     if (seen.has(name)) continue;
     try {
-      mods.push(moduleFromKo(ko));
+      mods.push(moduleFromKo({ relpath: rel, bytes: read(rel) }));
       seen.add(name);
     } catch (e) {
       if (!(e instanceof KbindError)) throw e;

@@ -41,7 +41,8 @@ export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (o: number): number => dv.getUint16(o, le);
   const u32 = (o: number): number => dv.getUint32(o, le);
-  const uN = (o: number): number => (is64 ? Number(dv.getBigUint64(o, le)) : dv.getUint32(o, le));
+  // 64-bit fields as two 32-bit halves (BigInt reads are slow); offsets beyond 2^53 cannot occur.
+  const uN = (o: number): number => (is64 ? (le ? dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296 : dv.getUint32(o, false) * 4294967296 + dv.getUint32(o + 4, false)) : dv.getUint32(o, le));
   const shoff = is64 ? uN(0x28) : u32(0x20);
   const shentsize = u16(is64 ? 0x3a : 0x2e);
   const shnum = u16(is64 ? 0x3c : 0x30);
@@ -74,9 +75,7 @@ function cstrAt(b: Uint8Array, at: number, limit: number, file: string): string 
   if (at >= limit) throw fail(file, at, `string offset ${at} outside its table`);
   let end = at;
   while (end < limit && b[end] !== 0) end++;
-  let s = "";
-  for (let i = at; i < end; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  return String.fromCharCode.apply(null, b.subarray(at, end) as unknown as number[]);
 }
 
 export function findSection(elf: ElfFile, name: string): ElfSection | undefined {
@@ -107,40 +106,50 @@ export function readModinfo(elf: ElfFile): [string, string][] {
   return out;
 }
 
-interface SymEntry {
-  name: string;
-  shndx: number;
-  bind: number;
+export interface ElfSymbols {
+  /** Names of `__crc_<sym>` symbols with the prefix removed (modversions exports). */
+  crcs: string[];
+  /** Undefined global/weak symbols, in table order. */
+  needs: { name: string; weak: boolean }[];
 }
 
-function readSymtab(elf: ElfFile): SymEntry[] | null {
+const CRC = [0x5f, 0x5f, 0x63, 0x72, 0x63, 0x5f]; // "__crc_"
+const STB_GLOBAL = 1;
+const STB_WEAK = 2;
+
+/** One pass over .symtab; names are decoded only for the symbols kmod keeps. */
+export function readSymbols(elf: ElfFile): ElfSymbols | null {
   const sym = findSection(elf, ".symtab");
   if (!sym) return null;
   const str = elf.sections[sym.link];
   if (!str) throw fail(elf.file, sym.offset, ".symtab links to a missing string table");
+  const b = elf.bytes;
   const entsize = elf.is64 ? 24 : 16;
-  const dv = new DataView(elf.bytes.buffer, elf.bytes.byteOffset, elf.bytes.byteLength);
-  const out: SymEntry[] = [];
   const n = Math.floor(sym.size / entsize);
   const strEnd = str.offset + str.size;
+  const crcs: string[] = [];
+  const needs: { name: string; weak: boolean }[] = [];
+  const le = elf.le;
   for (let i = 1; i < n; i++) {
     const o = sym.offset + i * entsize;
-    const nameOff = dv.getUint32(o, elf.le);
-    const info = elf.is64 ? elf.bytes[o + 4]! : elf.bytes[o + 12]!;
-    const shndx = elf.is64 ? dv.getUint16(o + 6, elf.le) : dv.getUint16(o + 14, elf.le);
+    const nameOff = le ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24) : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
     if (nameOff === 0) continue;
-    out.push({ name: cstrAt(elf.bytes, str.offset + nameOff, strEnd, elf.file), shndx, bind: info >> 4 });
+    const info = elf.is64 ? b[o + 4]! : b[o + 12]!;
+    const so = elf.is64 ? o + 6 : o + 14;
+    const shndx = le ? b[so]! | (b[so + 1]! << 8) : (b[so]! << 8) | b[so + 1]!;
+    const at = str.offset + (nameOff >>> 0);
+    if (shndx === 0) {
+      const bind = info >> 4;
+      if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push({ name: cstrAt(b, at, strEnd, elf.file), weak: bind === STB_WEAK });
+      continue;
+    }
+    if (at + 6 <= strEnd && b[at] === CRC[0] && b[at + 1] === CRC[1] && b[at + 2] === CRC[2] && b[at + 3] === CRC[3] && b[at + 4] === CRC[4] && b[at + 5] === CRC[5])
+      crcs.push(cstrAt(b, at + 6, strEnd, elf.file));
   }
-  return out;
+  return { crcs, needs };
 }
 
-/** kmod_elf_get_symbols: exported symbol names. */
-export function readExports(elf: ElfFile): string[] {
-  const syms = readSymtab(elf);
-  if (syms) {
-    const crcs = syms.filter((s) => s.name.startsWith("__crc_")).map((s) => s.name.slice("__crc_".length));
-    if (crcs.length > 0) return crcs;
-  }
+function ksymtabStrings(elf: ElfFile): string[] {
   const ks = findSection(elf, "__ksymtab_strings");
   if (!ks) return [];
   const out: string[] = [];
@@ -154,26 +163,19 @@ export function readExports(elf: ElfFile): string[] {
     }
     let j = i;
     while (j < end && b[j] !== 0) j++;
-    let s = "";
-    for (let k = i; k < j; k++) s += String.fromCharCode(b[k]!);
-    out.push(s);
+    out.push(String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
     i = j + 1;
   }
   return out;
 }
 
-const STB_GLOBAL = 1;
-const STB_WEAK = 2;
+/** kmod_elf_get_symbols: exported symbol names (`__crc_*` in .symtab, else __ksymtab_strings). */
+export function readExports(elf: ElfFile, syms: ElfSymbols | null = readSymbols(elf)): string[] {
+  if (syms && syms.crcs.length > 0) return syms.crcs;
+  return ksymtabStrings(elf);
+}
 
 /** kmod_elf_get_dependency_symbols: undefined global/weak symbols. */
-export function readNeeds(elf: ElfFile): { name: string; weak: boolean }[] {
-  const syms = readSymtab(elf);
-  if (!syms) return [];
-  const out: { name: string; weak: boolean }[] = [];
-  for (const s of syms) {
-    if (s.shndx !== 0) continue;
-    if (s.bind !== STB_GLOBAL && s.bind !== STB_WEAK) continue;
-    out.push({ name: s.name, weak: s.bind === STB_WEAK });
-  }
-  return out;
+export function readNeeds(elf: ElfFile, syms: ElfSymbols | null = readSymbols(elf)): { name: string; weak: boolean }[] {
+  return syms ? syms.needs : [];
 }

@@ -21,6 +21,7 @@ const EINVAL = 22;
 
 function fromConfig(ctx: KmodContext, key: string): KmodModule[] {
   const out: KmodModule[] = [];
+  if (ctx.config.aliases.length === 0) return out;
   for (const a of ctx.config.aliases) if (fnmatch(a.pattern, key)) out.push(ctx.moduleFromAlias(a.pattern, a.module));
   return out;
 }
@@ -71,24 +72,17 @@ export function lookupWithError(ctx: KmodContext, key: string): LookupResult {
   } catch {
     return { modules: [], err: -EINVAL };
   }
-  const steps: ((k: string) => KmodModule[])[] = [
-    (k) => fromConfig(ctx, k),
-    (k) => fromModdep(ctx, k),
-    (k) => (k.startsWith("symbol:") ? fromAliasBin(ctx, "symbol", k) : []),
-    (k) => fromCommands(ctx, k),
-    (k) => fromAliasBin(ctx, "alias", k),
-    (k) => fromBuiltin(ctx, k),
-    (k) => {
-      const ms = fromAliasBin(ctx, "builtinAlias", k);
-      for (const m of ms) m.setBuiltin(true);
-      return ms;
-    },
-  ];
-  for (const step of steps) {
-    const r = step(alias);
-    if (r.length > 0) return { modules: r, err: 0 };
+  let r = fromConfig(ctx, alias);
+  if (r.length === 0) r = fromModdep(ctx, alias);
+  if (r.length === 0 && alias.startsWith("symbol:")) r = fromAliasBin(ctx, "symbol", alias);
+  if (r.length === 0) r = fromCommands(ctx, alias);
+  if (r.length === 0) r = fromAliasBin(ctx, "alias", alias);
+  if (r.length === 0) r = fromBuiltin(ctx, alias);
+  if (r.length === 0) {
+    r = fromAliasBin(ctx, "builtinAlias", alias);
+    for (const m of r) m.setBuiltin(true);
   }
-  return { modules: [], err: 0 };
+  return { modules: r, err: 0 };
 }
 
 /** lookup(ctx, key) (contract): kmod_module_new_from_lookup's list; [] when nothing or invalid. */
