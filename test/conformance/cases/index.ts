@@ -8,6 +8,7 @@ import { eventCases } from "./events.ts";
 import { moduleCases } from "./modules.ts";
 import { newIdCases } from "./new-id.ts";
 import { probeCases } from "./probe.ts";
+import { sysfsLayoutCases } from "./sysfs-layout.ts";
 import { ueventCases } from "./uevent.ts";
 import { vfioCases } from "./vfio.ts";
 
@@ -21,6 +22,7 @@ export const ALL_CASES: readonly Case[] = [
   ...moduleCases("iommu"),
   ...ueventCases("iommu"),
   ...eventCases("iommu"),
+  ...sysfsLayoutCases("iommu"),
   ...autoloadCases("noiommu"),
   ...vfioCases("noiommu"),
   ...eventCases("noiommu").filter((c) => c.id === "events/vfio-pci"),
