@@ -13,6 +13,7 @@
 //   rmmod    "ok" | "errno <NAME>"               (delete_module(name, O_NONBLOCK))
 //   loaded   "m1=yes m2=no ..."                  (/proc/modules)
 //   settle   "settled"                           (wait for the uevent queue, like udevadm settle)
+//   config   "config set" | "config removed"     (/etc/modprobe.d/<file>: what modprobe reads)
 //   uevents  "events A SUBSYSTEM DEVPATH K=V... | ..." | "events none"
 //            the uevents the kernel sent since the case began or the previous uevents step (after a
 //            settle), of the listed subsystems (default pci, virtio, drivers, module, bus), each with
@@ -31,6 +32,7 @@ export type Step =
   | { op: "rmmod"; module: string }
   | { op: "loaded"; modules: string[] }
   | { op: "settle" }
+  | { op: "config"; file: string; text: string | null }
   | { op: "uevents"; subsystems?: string[] };
 
 export const DEFAULT_UEVENT_SUBSYSTEMS: readonly string[] = ["pci", "virtio", "drivers", "module", "bus"];
@@ -70,6 +72,8 @@ export function describeStep(s: Step): string {
       return `loaded? ${s.modules.join(" ")}`;
     case "settle":
       return "settle";
+    case "config":
+      return s.text === null ? `rm /etc/modprobe.d/${s.file}` : `/etc/modprobe.d/${s.file}: ${JSON.stringify(s.text)}`;
     case "uevents":
       return `uevents of ${(s.subsystems ?? DEFAULT_UEVENT_SUBSYSTEMS).join(",")}`;
   }

@@ -25,6 +25,13 @@ export class GuestTarget implements Target {
   async settle(): Promise<void> {
     await this.s.control.settle();
   }
+  async setConfig(file: string, text: string | null): Promise<void> {
+    if (!/^[\w.-]+\.conf$/.test(file)) throw new Error(`bad modprobe.d file name ${file}`);
+    const path = `/etc/modprobe.d/${file}`;
+    const cmd = text === null ? `rm -f ${path}` : `echo ${Buffer.from(text, "latin1").toString("base64")} | base64 -d > ${path}`;
+    const r = await this.s.control.sh(cmd);
+    if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stdout}`);
+  }
   private seen = 0;
   async uevents(): Promise<string[]> {
     await this.s.control.settle();

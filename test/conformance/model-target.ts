@@ -123,6 +123,8 @@ export class ModelTarget implements Target {
   private readonly env: ModprobeEnv;
   private readonly queue: string[] = [];
   private events: string[] = [];
+  /** /etc/modprobe.d files; the modprobe env reads this array on every run. */
+  private readonly configFiles: { path: string; text: string }[] = [];
 
   constructor(kind: MachineKind, repo: string) {
     const d = loadMachine(repo);
@@ -134,7 +136,7 @@ export class ModelTarget implements Target {
       const img: ModuleImage = { name: mod.name, drivers: driverSpecs(d, mod), uses: mod.uses };
       k.addModuleImage(img);
     }
-    this.env = modelModprobeEnv(k, { moduleDir: ModuleDir.fromFiles(d.files), release: m.kernel, configFiles: [] });
+    this.env = modelModprobeEnv(k, { moduleDir: ModuleDir.fromFiles(d.files), release: m.kernel, configFiles: this.configFiles });
     const insert = this.env.kernel.insertModule.bind(this.env.kernel);
     this.env.kernel = {
       ...this.env.kernel,
@@ -201,6 +203,14 @@ export class ModelTarget implements Target {
 
   settle(): Promise<void> {
     this.drain();
+    return Promise.resolve();
+  }
+
+  setConfig(file: string, text: string | null): Promise<void> {
+    const path = `/etc/modprobe.d/${file}`;
+    const i = this.configFiles.findIndex((f) => f.path === path);
+    if (i >= 0) this.configFiles.splice(i, 1);
+    if (text !== null) this.configFiles.push({ path, text });
     return Promise.resolve();
   }
 

@@ -1,5 +1,5 @@
 // The guest state a case must leave as it found it: every PCI and virtio device's driver and
-// driver_override, drivers_autoprobe, the PCI drivers present and the loaded modules. Taken with one
+// driver_override, drivers_autoprobe, the PCI drivers present, the loaded modules and /etc/modprobe.d. Taken with one
 // shell command in the guest (one serial round trip instead of ~60).
 import type { GuestControl } from "../../src/host/qemu/sysfs-serial.ts";
 
@@ -9,6 +9,7 @@ const SCRIPT = [
   'printf "drivers_autoprobe=%s\\n" "$(cat /sys/bus/pci/drivers_autoprobe)"',
   'printf "pci drivers: %s\\n" "$(ls /sys/bus/pci/drivers | tr "\\n" " ")"',
   'printf "modules: %s\\n" "$(cut -d" " -f1 /proc/modules | sort | tr "\\n" " ")"',
+  'printf "modprobe.d: %s\\n" "$(ls /etc/modprobe.d | tr "\\n" " ")"',
 ].join("; ");
 
 export async function snapshot(control: GuestControl): Promise<string[]> {

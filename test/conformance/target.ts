@@ -16,6 +16,8 @@ export interface Target {
   loadedModules(): Promise<string[]>;
   /** Wait until every uevent was handled (udevadm settle). */
   settle(): Promise<void>;
+  /** Writes (text) or removes (null) /etc/modprobe.d/<file>. */
+  setConfig(file: string, text: string | null): Promise<void>;
   /** Settles, then returns the uevents sent since the previous call as "ACTION SUBSYSTEM DEVPATH K=V...". */
   uevents(): Promise<string[]>;
 }
@@ -59,6 +61,9 @@ export async function observe(t: Target, s: Step): Promise<string> {
     case "settle":
       await t.settle();
       return "settled";
+    case "config":
+      await t.setConfig(s.file, s.text);
+      return s.text === null ? "config removed" : "config set";
     case "uevents": {
       const subs = new Set(s.subsystems ?? DEFAULT_UEVENT_SUBSYSTEMS);
       const evs = (await t.uevents()).filter((e) => subs.has(e.split(" ")[1] ?? ""));

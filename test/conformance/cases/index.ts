@@ -6,6 +6,7 @@ import { bindUnbindCases } from "./bind-unbind.ts";
 import { driverOverrideCases } from "./driver-override.ts";
 import { eventCases } from "./events.ts";
 import { moduleCases } from "./modules.ts";
+import { modprobeConfigCases } from "./modprobe-config.ts";
 import { newIdCases } from "./new-id.ts";
 import { probeCases } from "./probe.ts";
 import { sysfsLayoutCases } from "./sysfs-layout.ts";
@@ -20,6 +21,7 @@ export const ALL_CASES: readonly Case[] = [
   ...newIdCases("iommu"),
   ...vfioCases("iommu"),
   ...moduleCases("iommu"),
+  ...modprobeConfigCases("iommu"),
   ...ueventCases("iommu"),
   ...eventCases("iommu"),
   ...sysfsLayoutCases("iommu"),
