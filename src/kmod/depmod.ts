@@ -74,7 +74,9 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     byName.set(name, d);
     list.push(d);
   }
-  const byRelpath = new Map(list.map((d) => [d.m.relpath, d]));
+  // depmod_modules_sort looks modules.order lines up by the UNCOMPRESSED relative path
+  // (modules_by_uncrelpath): "x.ko" in modules.order names x.ko.xz / x.ko.zst / x.ko.gz on disk.
+  const byRelpath = new Map(list.map((d) => [d.m.relpath.replace(/\.ko\.(gz|xz|zst)$/, ".ko"), d]));
 
   // depmod_modules_sort: modules.order lines get sort_idx = line - total (negative), others keep theirs.
   let mods2 = list;
