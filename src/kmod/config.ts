@@ -4,6 +4,7 @@
 // (kmod_config_parse), softdep tokenising (kmod_config_add_softdep) and the kernel command line
 // (kmod_config_parse_kcmdline, kcmdline_parse_result). Parse problems are not fatal in libkmod:
 // they are logged and the line is skipped; kbind returns them as `diagnostics` with file:line.
+import { KbindError } from "../model/errors.ts";
 import { strcmp } from "./bytes.ts";
 import { underscores } from "./normalize.ts";
 
@@ -301,7 +302,8 @@ export function parseKernelCmdline(cfg: KmodConfig, cmdline: string): void {
       case "\0":
       case "\n":
       case " ":
-        if (ch !== " ") iter = false;
+      case "\t":
+        if (ch === "\0" || ch === "\n") iter = false;
         if (isQuoted && state === "value") {
           /* no state change */
         } else if (isQuoted) {
@@ -357,8 +359,11 @@ function kcmdlineResult(cfg: KmodConfig, modname: string, param: string): void {
   let m: string;
   try {
     m = underscores(modname);
-  } catch {
-    cfg.diagnostics.push({ level: "ERROR", srcLine: 489, fn: "kcmdline_parse_result", message: `Ignoring bad option on kernel command line while parsing module name: '${modname}'` });
+  } catch (e) {
+    // underscores() works in place: the message shows the name converted up to the bad bracket.
+    const at = e instanceof KbindError && e.location.offset !== undefined ? e.location.offset : modname.length;
+    const shown = modname.slice(0, at).replaceAll("-", "_") + modname.slice(at);
+    cfg.diagnostics.push({ level: "ERROR", srcLine: 489, fn: "kcmdline_parse_result", message: `Ignoring bad option on kernel command line while parsing module name: '${shown}'` });
     return;
   }
   cfg.options.push({ module: m, options: param });
