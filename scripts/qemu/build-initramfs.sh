@@ -21,13 +21,15 @@ for a in $(busybox --list); do
   ln -sf busybox "$stage/bin/$a"
 done
 
-# kmod and its libraries.
+# kmod, and the shared libraries of kmod and busybox (none when busybox is busybox-static).
 kmod=$(readlink -f "$(command -v kmod)")
 cp "$kmod" "$stage/bin/kmod"
 for t in modprobe insmod rmmod lsmod depmod modinfo; do ln -sf ../bin/kmod "$stage/sbin/$t"; done
-for lib in $(ldd "$kmod" | grep -o '/[^ ]*'); do
-  mkdir -p "$stage$(dirname "$lib")"
-  cp -L "$lib" "$stage$lib"
+for bin in "$kmod" "$stage/bin/busybox"; do
+  for lib in $( (ldd "$bin" 2>/dev/null || true) | grep -o '/[^ ]*'); do
+    mkdir -p "$stage$(dirname "$lib")"
+    cp -L "$lib" "$stage$lib"
+  done
 done
 
 # The helper.
