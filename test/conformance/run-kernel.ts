@@ -118,7 +118,13 @@ async function runMachine(kind: MachineKind, cases: readonly Case[], results: Ca
       console.log(`${tag} [${kind}] ${c.id} — ${c.title} (${kernel.length} observations${guestOnly ? "" : ", kernel = model"})`.replace(", kernel = model)", ok ? ", kernel = model)" : ")"));
       if (verbose || (!ok && detail)) {
         if (!ok) console.log(`    ${detail}`);
-        if (verbose) c.steps.forEach((st, i) => console.log(`      ${describeStep(st)} → ${kernel[i] ?? "(not run)"}`));
+        if (verbose) {
+          c.steps.forEach((st, i) => {
+            const k = kernel[i] ?? "(not run)";
+            const m = model?.[i];
+            console.log(`      ${describeStep(st)} → ${k}${m !== undefined && m !== k ? `   [model: ${m}]` : ""}`);
+          });
+        }
       }
       if (!ok && drift.length > 0) break;
     }
