@@ -1,7 +1,7 @@
 // npm run test:kernel — every conformance case on the real kernel (Debian 6.1 in QEMU q35, TCG, with
 // and without an emulated Intel IOMMU) and on the model, observation by observation.
 //
-//   npx tsx test/conformance/run-kernel.ts [--guest-only] [--only <substring>] [--machine iommu|noiommu]
+//   npx tsx test/conformance/run-kernel.ts [--guest-only] [--only <substring>[,<substring>...]] [--machine iommu|noiommu]
 //                                          [--capture] [--verbose]
 // --guest-only  run only the real kernel (records observations, compares nothing)
 // --capture     also (re)write data/machines/qemu-q35.yaml from what the guest reports
@@ -134,7 +134,8 @@ async function runMachine(kind: MachineKind, cases: readonly Case[], results: Ca
   console.log(`# ${kind}: ${results.filter((r) => r.machine === kind).length} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-const selected = ALL_CASES.filter((c) => (only === undefined || c.id.includes(only)) && (machineOpt === undefined || c.machine === machineOpt));
+const onlyParts = only?.split(",") ?? [];
+const selected = ALL_CASES.filter((c) => (only === undefined || onlyParts.some((p) => c.id.includes(p))) && (machineOpt === undefined || c.machine === machineOpt));
 const all: CaseResult[] = [];
 for (const kind of ["iommu", "noiommu"] as const) {
   const cs = selected.filter((c) => c.machine === kind);

@@ -4,7 +4,7 @@
 // the write, and while set only the driver whose drv->name equals it can match.
 import type { Case, MachineKind } from "../case-format.ts";
 import {
-  E1000, EDU, VIRTIO0, bind, cases, clearOverride, dev, driver, exists, modprobe, override, pci, probe, read, restore, rmmod, unbind, write,
+  E1000, EDU, VIRTIO0, bind, cases, clearOverride, dev, driver, exists, loaded, modprobe, override, pci, probe, read, restore, rmmod, settle, unbind, write,
 } from "./devices.ts";
 
 const DO = (d: string): string => pci(d, "driver_override");
@@ -137,6 +137,12 @@ export function driverOverrideCases(machine: MachineKind): Case[] {
       name: "cleared-then-reprobe",
       title: "clearing the override lets drivers_probe pick the ID-table driver again",
       steps: [override(E1000, "nosuchdriver"), unbind("e1000", E1000), probe(E1000), clearOverride(E1000), probe(E1000), driver(E1000)],
+    },
+    {
+      name: "udev-loads-the-ids-module",
+      title: "override vfio-pci, then an add uevent: udev's modprobe -b $MODALIAS loads e1000 (the ID match), not vfio_pci, and the override keeps the device unbound — the gap driver_flavour addresses",
+      steps: [rmmod("e1000"), override(E1000, "vfio-pci"), write(dev(E1000, "uevent"), "add"), settle, loaded("e1000", "vfio_pci"), driver(E1000)],
+      cleanup: [modprobe("e1000"), ...restore(E1000, null)],
     },
     {
       name: "virtio-none",

@@ -94,6 +94,11 @@ export function moduleCases(machine: MachineKind): Case[] {
       steps: [modprobeOut("-R", "virtio:d00000001v00001AF4")],
     },
     {
+      name: "resolve-vfio-alias",
+      title: "modprobe -R of the vfio_pci: form of the e1000 device's modalias (what libvirt looks up for a variant driver) gives vfio_pci",
+      steps: [modprobeOut("-R", "vfio_pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00")],
+    },
+    {
       name: "modprobe-r-in-use",
       title: "modprobe -r of a module in use: exit 1",
       steps: [modprobeOut("-r", "virtio"), loaded("virtio")],
