@@ -151,6 +151,7 @@ export function hostModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel(), e
     env,
     openModuleDir: (d) => readModuleDir(d),
     readConfigPath,
+    cwd: process.cwd(),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ModprobeEnv {
   moduleDirectory?: string;
   /** Require .ko files named by modules.dep to exist (kmod stats them); default true. */
   checkModuleFiles?: boolean;
+  /** Current directory: kmod_new makes a relative dirname absolute (path_make_absolute_cwd). */
+  cwd?: string;
 }
 
 export interface ModprobeResult {
@@ -389,7 +391,9 @@ export function modprobe(argv: string[], env: ModprobeEnv): ModprobeResult {
   }
 
   const moddir = env.moduleDirectory ?? "/lib/modules";
-  const dirname = root !== null || kversion !== null ? `${root ?? ""}${moddir}/${kversion ?? env.unameRelease}` : `${moddir}/${env.unameRelease}`;
+  const given = root !== null || kversion !== null ? `${root ?? ""}${moddir}/${kversion ?? env.unameRelease}` : `${moddir}/${env.unameRelease}`;
+  // kmod_new → path_make_absolute_cwd: plain "cwd/" + path, no normalisation.
+  const dirname = given.startsWith("/") || env.cwd === undefined ? given : `${env.cwd}/${given}`;
 
   // kmod_new: config search list (-C replaces the defaults).
   const entries = (configPaths.length > 0 ? configPaths : DEFAULT_CONFIG_PATHS).map((p) => env.readConfigPath(p));

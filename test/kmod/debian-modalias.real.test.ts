@@ -7,7 +7,7 @@
 //     (amd64 tree),
 // plus `modprobe -c` (config + full index dumps) on both trees. stdout, stderr and exit code
 // must be identical.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAliasFile } from "../../src/kmod/text-files.ts";
@@ -122,6 +122,23 @@ describe.skipIf(!real)("modprobe -R on real Debian 6.1 metadata vs kmod 30 (libk
       expect(k.stdout.split("\n").length).toBeGreaterThan(20000);
     }, 120_000);
   }
+  const CACHE = join(import.meta.dirname, "../../.cache/debian/linux-image-6.1.0-56-amd64/root");
+  const haveTree = existsSync(join(CACHE, "lib/modules/6.1.0-56-amd64/kernel"));
+  it.skipIf(!haveTree)("amd64 full tree (.cache, scripts/fetch-debian-kernel.sh amd64): --show-depends and -n -v of every 2nd module name identical", async () => {
+    const ver = "6.1.0-56-amd64";
+    const order = readFileSync(join(CACHE, "lib/modules", ver, "modules.order"), "latin1").split("\n").filter((l) => l !== "");
+    const names = order.filter((_, i) => i % 2 === 0).map((p) => p.slice(p.lastIndexOf("/") + 1, -3));
+    const runs = names.map((n, i) => (i % 3 === 0 ? ["-n", "-v", n] : ["--show-depends", n]));
+    const realRes = await realModprobeBatchParallel(tempRoot(), ver, conf, runs.map((a) => ["-d", CACHE, ...a]));
+    const env = kbindModprobeEnv();
+    const diffs: string[] = [];
+    runs.forEach((a, i) => {
+      const k = kbindModprobe(env, CACHE, ver, conf, a);
+      const x = realRes[i]!;
+      if (k.code !== x.code || k.stdout !== x.stdout || k.stderr !== x.stderr) diffs.push(`${a.join(" ")}\n real ${JSON.stringify(x)}\n kbind ${JSON.stringify(k)}`);
+    });
+    expect(diffs.slice(0, 5).join("\n")).toBe("");
+  }, 300_000);
   it("covered at least 5,000 modaliases", () => {
     expect(total).toBeGreaterThanOrEqual(5000);
   });

@@ -111,6 +111,7 @@ export function kbindModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel()):
       return m;
     },
     readConfigPath,
+    cwd: process.cwd(),
   };
 }
 
