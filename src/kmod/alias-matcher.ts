@@ -84,6 +84,7 @@ export class AliasMatcher {
   /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
   private readonly prefixes: PrefixNode = { label: "", children: new Map(), group: null };
   private stamp = 0;
+  private readonly hits: Entry[] = [];
 
   constructor(entries: { key: string; values: IndexValue[] }[]) {
     const wild: Entry[] = [];
@@ -200,7 +201,8 @@ export class AliasMatcher {
 
   /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
   search(key: string): IndexValue[] {
-    const hits: Entry[] = [];
+    const hits = this.hits;
+    hits.length = 0;
     const stamp = ++this.stamp;
     let subW = -1;
     let sub = "";
@@ -239,9 +241,10 @@ export class AliasMatcher {
       if (w >= key.length) break;
       node = node.children.get(key.charCodeAt(w));
     }
-    hits.sort((a, b) => a.w - b.w || a.rank - b.rank);
+    if (hits.length > 1) hits.sort((a, b) => a.w - b.w || a.rank - b.rank);
     const out: IndexValue[] = [];
     for (const h of hits) for (const v of h.values) addValue(out, v.value, v.priority);
+    hits.length = 0;
     const ex = this.exact.get(key);
     if (ex) for (const v of ex) addValue(out, v.value, v.priority);
     return out;

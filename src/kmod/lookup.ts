@@ -67,10 +67,14 @@ function fromBuiltin(ctx: KmodContext, key: string): KmodModule[] {
 /** Every module `key` resolves to, in kmod's order, duplicates kept. */
 export function lookupWithError(ctx: KmodContext, key: string): LookupResult {
   let alias: string;
-  try {
-    alias = aliasNormalize(key);
-  } catch {
-    return { modules: [], err: -EINVAL };
+  if (!/[-[\]\0]/.test(key) && key.length < 4095) {
+    alias = key; // alias_normalize would copy it unchanged: keep the caller's string (hash cached)
+  } else {
+    try {
+      alias = aliasNormalize(key);
+    } catch {
+      return { modules: [], err: -EINVAL };
+    }
   }
   let r = fromConfig(ctx, alias);
   if (r.length === 0) r = fromModdep(ctx, alias);
