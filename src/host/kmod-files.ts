@@ -156,10 +156,11 @@ export function hostModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel(), e
 }
 
 /**
- * A module file as depmod needs it: for a plain ELF only the header, the section table and the
- * sections kmod reads (.modinfo, .symtab, .strtab, __ksymtab_strings, __versions) are read into a
- * zero-filled buffer of the file's size — like depmod's mmap, which only touches those pages.
- * Compressed files are read whole.
+ * A module file as depmod needs it. For a plain ELF only the header, the section table and the
+ * sections kmod reads (.modinfo, .symtab + its string table, __ksymtab_strings, __versions) are
+ * read — like depmod's mmap, which only touches those pages — and packed into a compact ELF of
+ * the same class and byte order (a new section table pointing at the copied sections).
+ * Compressed or unusual files are read whole.
  */
 export function readKoSparse(path: string): Uint8Array {
   const fd = openSync(path, "r");
@@ -169,40 +170,82 @@ export function readKoSparse(path: string): Uint8Array {
     readSync(fd, head, 0, head.length, 0);
     const is64 = head[4] === 2;
     const le = head[5] === 1;
-    if (size < 64 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46 || (head[4] !== 1 && head[4] !== 2)) {
+    if (size < 64 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46 || (head[4] !== 1 && head[4] !== 2) || (head[5] !== 1 && head[5] !== 2)) {
       return readFileSync(path);
     }
-    const dv = new DataView(head.buffer);
-    const shoff = is64 ? dv.getUint32(0x28, le) + (le ? dv.getUint32(0x2c, true) : 0) * 4294967296 : dv.getUint32(0x20, le);
-    const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
-    const shnum = dv.getUint16(is64 ? 0x3c : 0x30, le);
-    const shstrndx = dv.getUint16(is64 ? 0x3e : 0x32, le);
-    if (shoff + shnum * shentsize > size || shstrndx >= shnum || shentsize < (is64 ? 64 : 40)) return readFileSync(path);
-    const out = new Uint8Array(size);
-    out.set(head, 0);
-    readSync(fd, out, shoff, shnum * shentsize, shoff);
-    const sdv = new DataView(out.buffer);
-    const sec = (i: number): { name: number; off: number; size: number; link: number } => {
-      const b = shoff + i * shentsize;
-      return is64
-        ? { name: sdv.getUint32(b, le), off: sdv.getUint32(b + 0x18, le), size: sdv.getUint32(b + 0x20, le), link: sdv.getUint32(b + 0x28, le) }
-        : { name: sdv.getUint32(b, le), off: sdv.getUint32(b + 0x10, le), size: sdv.getUint32(b + 0x14, le), link: sdv.getUint32(b + 0x18, le) };
+    const hdv = new DataView(head.buffer);
+    const shoff = is64 ? (le ? hdv.getUint32(0x28, true) + hdv.getUint32(0x2c, true) * 4294967296 : hdv.getUint32(0x28, false) * 4294967296 + hdv.getUint32(0x2c, false)) : hdv.getUint32(0x20, le);
+    const shentsize = hdv.getUint16(is64 ? 0x3a : 0x2e, le);
+    const shnum = hdv.getUint16(is64 ? 0x3c : 0x30, le);
+    const shstrndx = hdv.getUint16(is64 ? 0x3e : 0x32, le);
+    const hsize = is64 ? 64 : 52;
+    if (shnum === 0 || shoff + shnum * shentsize > size || shstrndx >= shnum || shentsize !== (is64 ? 64 : 40)) return readFileSync(path);
+    const table = new Uint8Array(shnum * shentsize);
+    readSync(fd, table, 0, table.length, shoff);
+    const tdv = new DataView(table.buffer);
+    const offOf = (i: number): number => (is64 ? (le ? tdv.getUint32(i * 64 + 0x18, true) + tdv.getUint32(i * 64 + 0x1c, true) * 4294967296 : tdv.getUint32(i * 64 + 0x1c, false)) : tdv.getUint32(i * 40 + 0x10, le));
+    const sizeOf = (i: number): number => (is64 ? (le ? tdv.getUint32(i * 64 + 0x20, true) : tdv.getUint32(i * 64 + 0x24, false)) : tdv.getUint32(i * 40 + 0x14, le));
+    const linkOf = (i: number): number => tdv.getUint32(is64 ? i * 64 + 0x28 : i * 40 + 0x18, le);
+    const nameOf = (i: number): number => tdv.getUint32(i * shentsize, le);
+    const typeOf = (i: number): number => tdv.getUint32(i * shentsize + 4, le);
+    const readSec = (i: number): Uint8Array | null => {
+      const o = offOf(i);
+      const n = sizeOf(i);
+      if (typeOf(i) === 8 || o + n > size) return null;
+      const b = new Uint8Array(n);
+      if (n > 0) readSync(fd, b, 0, n, o);
+      return b;
     };
-    const load = (s: { off: number; size: number }): void => {
-      if (s.off + s.size <= size && s.size > 0) readSync(fd, out, s.off, s.size, s.off);
-    };
-    const strs = sec(shstrndx);
-    load(strs);
+    const strs = readSec(shstrndx);
+    if (!strs) return readFileSync(path);
     const want = new Set([".modinfo", ".symtab", "__ksymtab_strings", "__versions"]);
+    const keep = new Set<number>([shstrndx]);
     for (let i = 0; i < shnum; i++) {
-      const s = sec(i);
-      let e = strs.off + s.name;
-      while (e < size && out[e] !== 0) e++;
-      const name = String.fromCharCode.apply(null, out.subarray(strs.off + s.name, e) as unknown as number[]);
+      const no = nameOf(i);
+      let e = no;
+      while (e < strs.length && strs[e] !== 0) e++;
+      const name = String.fromCharCode.apply(null, strs.subarray(no, e) as unknown as number[]);
       if (!want.has(name)) continue;
-      load(s);
-      if (name === ".symtab" && s.link < shnum) load(sec(s.link));
+      keep.add(i);
+      if (name === ".symtab" && linkOf(i) < shnum) keep.add(linkOf(i));
     }
+    // Compact file: header, kept sections (8-aligned), then a section table with index 0 (null)
+    // and the kept sections in their original order; sh_link of .symtab and e_shstrndx remapped.
+    const order = [...keep].sort((a, b) => a - b);
+    const newIndex = new Map(order.map((old, k) => [old, k + 1]));
+    const datas = order.map((i) => (i === shstrndx ? strs : readSec(i)));
+    if (datas.some((d) => d === null)) return readFileSync(path);
+    let off = hsize;
+    const offs: number[] = [];
+    for (const d of datas) {
+      off = (off + 7) & ~7;
+      offs.push(off);
+      off += d!.length;
+    }
+    off = (off + 7) & ~7;
+    const newShoff = off;
+    const out = new Uint8Array(newShoff + (order.length + 1) * shentsize);
+    const odv = new DataView(out.buffer);
+    out.set(head.subarray(0, hsize), 0);
+    datas.forEach((d, k) => out.set(d!, offs[k]));
+    order.forEach((old, k) => {
+      const at = newShoff + (k + 1) * shentsize;
+      out.set(table.subarray(old * shentsize, (old + 1) * shentsize), at);
+      if (is64) {
+        odv.setUint32(at + (le ? 0x18 : 0x1c), offs[k]!, le);
+        odv.setUint32(at + (le ? 0x1c : 0x18), 0, le);
+        odv.setUint32(at + 0x28, newIndex.get(linkOf(old)) ?? 0, le);
+      } else {
+        odv.setUint32(at + 0x10, offs[k]!, le);
+        odv.setUint32(at + 0x18, newIndex.get(linkOf(old)) ?? 0, le);
+      }
+    });
+    if (is64) {
+      odv.setUint32(0x28, le ? newShoff : 0, le);
+      odv.setUint32(0x2c, le ? 0 : newShoff, le);
+    } else odv.setUint32(0x20, newShoff, le);
+    odv.setUint16(is64 ? 0x3c : 0x30, order.length + 1, le);
+    odv.setUint16(is64 ? 0x3e : 0x32, newIndex.get(shstrndx)!, le);
     return out;
   } finally {
     closeSync(fd);

@@ -97,8 +97,7 @@ export function readModinfo(elf: ElfFile): [string, string][] {
     }
     let j = i;
     while (j < end && b[j] !== 0) j++;
-    let s = "";
-    for (let k = i; k < j; k++) s += String.fromCharCode(b[k]!);
+    const s = String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]);
     const eq = s.indexOf("=");
     out.push(eq < 0 ? [s, ""] : [s.slice(0, eq), s.slice(eq + 1)]);
     i = j + 1;
