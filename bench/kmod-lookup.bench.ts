@@ -80,12 +80,12 @@ function ofKeys(): string[] {
 
 const work = mkdtempSync(join(tmpdir(), "kbind-bench-"));
 const exe = join(work, "kmod-lookup");
-let haveC = false;
-if (spawnSync("pkg-config", ["--exists", "libkmod"]).status === 0) {
-  writeFileSync(join(work, "h.c"), C_HARNESS);
-  const flags = execFileSync("pkg-config", ["--cflags", "--libs", "libkmod"], { encoding: "utf8" }).trim().split(/\s+/).filter(Boolean);
-  haveC = spawnSync("gcc", ["-O2", "-o", exe, join(work, "h.c"), ...flags], { stdio: "inherit" }).status === 0;
-}
+writeFileSync(join(work, "h.c"), C_HARNESS);
+const flags =
+  spawnSync("pkg-config", ["--exists", "libkmod"]).status === 0
+    ? execFileSync("pkg-config", ["--cflags", "--libs", "libkmod"], { encoding: "utf8" }).trim().split(/\s+/).filter(Boolean)
+    : ["-lkmod"];
+const haveC = spawnSync("gcc", ["-O2", "-o", exe, join(work, "h.c"), ...flags], { stdio: "inherit" }).status === 0;
 if (!haveC) console.log("libkmod-dev/gcc not available: only kbind figures are printed (no ratio)");
 
 const ctx = createKmodContext({
