@@ -52,6 +52,8 @@ export class Kernel {
   deferredWorkQueued = false;
   /** defer_all_probes (device_block_probing). */
   deferAllProbes = false;
+  /** Next Device.addSeq. */
+  nextDeviceSeq = 0;
   /** uevent_seqnum. */
   seqnum = 0;
   cmdline: string;

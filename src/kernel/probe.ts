@@ -79,6 +79,19 @@ function deviceAttachDriver(k: Kernel, drv: Driver, dev: Device, data: AttachDat
 /** driver_attach(): bus_for_each_dev(__driver_attach); never stops early. */
 export function driverAttach(k: Kernel, drv: Driver): number {
   const devices = drv.bus.devices;
+  const filter = drv.bus.type.attachFilter;
+  const cands = filter && filter.match === drv.bus.type.match ? filter.candidates(drv, drv.bus, k) : null;
+  if (cands !== null) {
+    // The same walk restricted to devices `match` can accept: klist order, then devices added meanwhile
+    // (the klist walk would reach them at its tail).
+    const startSeq = k.nextDeviceSeq;
+    const list = [...new Set(cands)].sort((a, b) => a.addSeq - b.addSeq);
+    for (const dev of list) if (dev.registered) driverAttachOne(k, drv, dev);
+    let i = devices.length;
+    while (i > 0 && devices[i - 1]!.addSeq >= startSeq) i--;
+    for (; i < devices.length; i++) driverAttachOne(k, drv, devices[i]!);
+    return 0;
+  }
   for (let i = 0; i < devices.length; i++) driverAttachOne(k, drv, devices[i]!);
   return 0;
 }

@@ -21,6 +21,7 @@ export function busRegister(k: Kernel, type: BusType): Bus {
     drivers: [],
     driversByName: new Map(),
     driversAutoprobe: true,
+    overridden: new Set(),
   };
   k.buses.set(type.name, bus);
   // platform_bus_init(): the "platform" root device every parentless platform device hangs under.
@@ -58,28 +59,55 @@ function addDeviceObject(k: Kernel, opts: DeviceAddOptions): Device {
       errno: "EEXIST",
     });
   }
-  const dev: Device = {
-    name: opts.name,
-    bus,
-    parent,
-    devpath,
-    data: opts.data,
-    children: [],
-    driver: null,
-    driverOverride: opts.driverOverride ?? null,
-    canMatch: false,
-    dead: false,
-    registered: true,
-    asyncDriver: null,
-    iommuGroup: opts.iommuGroup ?? null,
-    devresCount: 0,
-    deferredReason: null,
-    ext: new Map(),
-  };
+  const dev = new DeviceObject(opts.name, bus, parent, devpath, opts.data, opts.iommuGroup ?? null, k.nextDeviceSeq++);
+  dev.driverOverride = opts.driverOverride ?? null;
   k.devicesByPath.set(devpath, dev);
   if (parent) parent.children.push(dev);
   else k.roots.push(dev);
   return dev;
+}
+
+/** struct device: a class only so that driver_override changes keep Bus.overridden up to date. */
+class DeviceObject implements Device {
+  readonly name: string;
+  readonly bus: Bus | null;
+  readonly parent: Device | null;
+  readonly devpath: string;
+  readonly data: unknown;
+  readonly children: Device[] = [];
+  driver: Driver | null = null;
+  canMatch = false;
+  dead = false;
+  registered = true;
+  asyncDriver: Driver | null = null;
+  iommuGroup: number | null;
+  devresCount = 0;
+  deferredReason: string | null = null;
+  readonly addSeq: number;
+  readonly ext = new Map<string, unknown>();
+  #override: string | null = null;
+
+  constructor(name: string, bus: Bus | null, parent: Device | null, devpath: string, data: unknown, iommuGroup: number | null, addSeq: number) {
+    this.name = name;
+    this.bus = bus;
+    this.parent = parent;
+    this.devpath = devpath;
+    this.data = data;
+    this.iommuGroup = iommuGroup;
+    this.addSeq = addSeq;
+  }
+
+  get driverOverride(): string | null {
+    return this.#override;
+  }
+
+  set driverOverride(v: string | null) {
+    this.#override = v;
+    if (this.bus && this.registered) {
+      if (v === null) this.bus.overridden.delete(this);
+      else this.bus.overridden.add(this);
+    }
+  }
 }
 
 /**
@@ -121,6 +149,7 @@ export function deviceDel(k: Kernel, dev: Device): void {
     const i = bus.devices.indexOf(dev);
     if (i >= 0) bus.devices.splice(i, 1);
     bus.devicesByName.delete(dev.name);
+    bus.overridden.delete(dev);
   }
   driverDeferredProbeDel(k, dev);
   kobjectUevent(k, dev, "remove");

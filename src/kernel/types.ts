@@ -41,6 +41,13 @@ export interface BusType {
   needParentLock?: boolean;
   /** Called on device_add before the ADD uevent (e.g. PCI sets PCI_DEV_ALLOW_BINDING). */
   onDeviceAdd?: (dev: Device, k: Kernel) => void;
+  /**
+   * A pre-filter for driver_attach() (bus_for_each_dev over every device): when the bus's `match` is
+   * still `attachFilter.match` (not wrapped by an extension), `candidates` may return the only devices
+   * `match` can accept for this driver (in any order; null = no filter). Devices outside it must make
+   * `match` return 0 without side effects. A speed-up only: the visit order stays klist order.
+   */
+  attachFilter?: { match: NonNullable<BusType["match"]>; candidates: (drv: Driver, bus: Bus, k: Kernel) => Iterable<Device> | null };
   /** Called when a device is removed (e.g. PCI disables SR-IOV VFs of a removed PF). */
   onDeviceRemove?: (dev: Device, k: Kernel) => void;
 }
@@ -57,6 +64,8 @@ export interface Bus {
   readonly driversByName: Map<string, Driver>;
   /** drivers_autoprobe (bus_register sets 1). */
   driversAutoprobe: boolean;
+  /** Devices on this bus whose driver_override is set (kept by the Device's driverOverride setter). */
+  readonly overridden: Set<Device>;
 }
 
 /** PROBE_DEFAULT_STRATEGY / PROBE_PREFER_ASYNCHRONOUS / PROBE_FORCE_SYNCHRONOUS (include/linux/device/driver.h). */
@@ -110,6 +119,8 @@ export interface Device {
   devresCount: number;
   /** Why it is deferred (dev_err_probe reason), shown by devices_deferred. */
   deferredReason: string | null;
+  /** device_add order over the whole kernel (klist position for candidate walks). */
+  readonly addSeq: number;
   readonly ext: Map<string, unknown>;
 }
 

@@ -5,13 +5,28 @@
 // errors. Returns 0 or the first real error.
 // (The kmod engineer's src/kmod/udev-load.ts is the contract home of this; it is used here in
 // terms of the same libkmod calls until that file lands.)
-import type { KmodContext } from "../kmod/context.ts";
+import type { KmodContext, KmodModule } from "../kmod/context.ts";
 import { lookup } from "../kmod/lookup.ts";
 import { KMOD_PROBE_APPLY_BLACKLIST, probeInsertModule } from "../kmod/probe.ts";
 import { ERRNO } from "../model/errno.ts";
 
+/**
+ * lookup() results per context: a pure function of the context's static files (modprobe.d, the
+ * modules.*.bin indexes), which do not change during a simulation; the KmodModule objects are the
+ * context's pooled ones (as libkmod's module pool), their initstate is read live each time.
+ */
+const lookupCache = new WeakMap<KmodContext, Map<string, KmodModule[]>>();
+
+function cachedLookup(ctx: KmodContext, name: string): KmodModule[] {
+  let m = lookupCache.get(ctx);
+  if (!m) lookupCache.set(ctx, (m = new Map<string, KmodModule[]>()));
+  let list = m.get(name);
+  if (!list) m.set(name, (list = lookup(ctx, name)));
+  return list;
+}
+
 export function moduleLoadAndWarn(ctx: KmodContext, name: string, log: (line: string) => void): number {
-  const list = lookup(ctx, name);
+  const list = cachedLookup(ctx, name);
   if (list.length === 0) {
     log(`Failed to find module '${name}'`);
     return -ERRNO.ENOENT;

@@ -28,6 +28,8 @@ export type ModuleLoader = (modalias: string) => void;
 interface QueuedEvent {
   ev: Uevent;
   props: Map<string, string>;
+  /** Handed to a worker (left in place until the queue head passes it: no O(n) splice). */
+  started: boolean;
 }
 
 function ancestors(p: string): string[] {
@@ -52,7 +54,10 @@ class PathSet {
 }
 
 export class Udevd {
-  private readonly queue: QueuedEvent[] = [];
+  /** Events in seqnum order; entries before `head` and entries marked started are gone. */
+  private queue: QueuedEvent[] = [];
+  private head = 0;
+  private queued = 0;
   private readonly running = new PathSet();
   private runningCount = 0;
   private readonly opts: UdevOptions;
@@ -74,12 +79,13 @@ export class Udevd {
 
   /** The kernel's netlink broadcast reaching udevd. */
   receive(ev: Uevent): void {
-    this.queue.push({ ev, props: new Map(ev.env) });
+    this.queue.push({ ev, props: new Map(ev.env), started: false });
+    this.queued++;
     this.scheduleDispatch();
   }
 
   get idle(): boolean {
-    return this.queue.length === 0 && this.runningCount === 0;
+    return this.queued === 0 && this.runningCount === 0;
   }
 
   private scheduleDispatch(): void {
@@ -94,17 +100,23 @@ export class Udevd {
   /** event_queue_start(): start unblocked events in seqnum order while workers are free. */
   private dispatch(): void {
     const earlier = new PathSet();
-    let i = 0;
-    while (i < this.queue.length && this.runningCount < this.opts.childrenMax) {
-      const q = this.queue[i]!;
-      const p = q.ev.devpath;
+    const q = this.queue;
+    for (let i = this.head; i < q.length && this.runningCount < this.opts.childrenMax; i++) {
+      const e = q[i]!;
+      if (e.started) continue;
+      const p = e.ev.devpath;
       if (this.running.conflicts(p) || earlier.conflicts(p)) {
         earlier.add(p, 1);
-        i++;
         continue;
       }
-      this.queue.splice(i, 1);
-      this.start(q);
+      e.started = true;
+      this.queued--;
+      this.start(e);
+    }
+    while (this.head < q.length && q[this.head]!.started) this.head++;
+    if (this.head > 4096 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -117,7 +129,7 @@ export class Udevd {
       this.running.add(q.ev.devpath, -1);
       this.runningCount--;
       this.processed++;
-      if (this.queue.length > 0) this.scheduleDispatch();
+      if (this.queued > 0) this.scheduleDispatch();
     });
   }
 

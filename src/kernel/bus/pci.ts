@@ -16,7 +16,7 @@ import {
   type PciMatch,
 } from "../../model/pci.ts";
 import type { Kernel } from "../kernel.ts";
-import type { BusType, Device, Driver, DriverSpec, SysfsAttr } from "../types.ts";
+import type { Bus, BusType, Device, Driver, DriverSpec, SysfsAttr } from "../types.ts";
 import { kstrtobool, kstrtoull, sscanfHex } from "../kstrto.ts";
 import { driverAttach } from "../probe.ts";
 
@@ -51,6 +51,8 @@ export interface PciDriverData {
   dynids: PciDeviceId[];
   /** Has ->sriov_configure (PF drivers that create VFs on sriov_numvfs writes). */
   sriovConfigure: boolean;
+  /** Cache of the vendors the idTable names (see vendorsOf); undefined until first computed. */
+  tableVendors?: ReadonlySet<number> | null;
 }
 
 export function pciDevData(dev: Device): PciDevData {
@@ -85,8 +87,53 @@ export function pciDriverSpec(
   return { ...rest, name, bus: "pci", data };
 }
 
+/**
+ * Vendors named by an ID table (null when an entry has PCI_ANY_ID as vendor): a pre-filter only, exact
+ * because an entry whose vendor is neither PCI_ANY_ID nor the device's cannot match (pci_match_one_device).
+ * Tables are immutable once registered (new_id goes to dynids), so the set is computed once per driver.
+ */
+function vendorsOf(d: PciDriverData): ReadonlySet<number> | null {
+  if (d.tableVendors === undefined) {
+    const t = d.idTable ?? [];
+    d.tableVendors = t.some((id) => id.vendor === PCI_ANY_ID) ? null : new Set(t.map((id) => id.vendor));
+  }
+  return d.tableVendors;
+}
+
+/** Per bus: devices by vendor, kept by onDeviceAdd/onDeviceRemove (driver_attach pre-filter). */
+const byVendor = new WeakMap<Bus, Map<number, Device[]>>();
+function vendorIndex(bus: Bus): Map<number, Device[]> {
+  let m = byVendor.get(bus);
+  if (!m) byVendor.set(bus, (m = new Map<number, Device[]>()));
+  return m;
+}
+
+/**
+ * The devices pciBusMatch can accept for `drv`: those whose vendor the id_table names, plus every device
+ * with a driver_override (which may name the driver). Null (walk everything) with dynids or a
+ * PCI_ANY_ID vendor entry.
+ */
+function pciAttachCandidates(drv: Driver, bus: Bus): Iterable<Device> | null {
+  const d = pciDrvData(drv);
+  if (d.dynids.length > 0 || !d.idTable) return d.dynids.length > 0 ? null : bus.overridden;
+  const vendors = vendorsOf(d);
+  if (vendors === null) return null;
+  const idx = vendorIndex(bus);
+  const out: Device[] = [...bus.overridden];
+  for (const v of vendors) {
+    const list = idx.get(v);
+    if (list) for (const dev of list) out.push(dev);
+  }
+  return out;
+}
+
 function matchFor(dev: Device, drv: Driver): PciMatch | null {
   const d = pciDrvData(drv);
+  if (dev.driverOverride === null && d.dynids.length === 0) {
+    if (!d.idTable) return null;
+    const vendors = vendorsOf(d);
+    if (vendors !== null && !vendors.has(pciDevData(dev).identity.vendor)) return null;
+  }
   return pciMatchDevice({ name: drv.name, idTable: d.idTable, dynids: d.dynids }, pciDevData(dev).identity, dev.driverOverride);
 }
 
@@ -273,14 +320,17 @@ export function pciRemoveId(drv: Driver, buf: string): number {
   return buf.length;
 }
 
+/** pci_bus_match(): 0 until PCI_DEV_ALLOW_BINDING, else pci_match_device() != NULL. */
+function pciBusMatch(dev: Device, drv: Driver): number {
+  if (!pciDevData(dev).allowBinding) return 0;
+  return matchFor(dev, drv) ? 1 : 0;
+}
+
 export const pciBusType: BusType = {
   name: "pci",
   driverOverride: true,
-  /** pci_bus_match(): 0 until PCI_DEV_ALLOW_BINDING, else pci_match_device() != NULL. */
-  match: (dev, drv) => {
-    if (!pciDevData(dev).allowBinding) return 0;
-    return matchFor(dev, drv) ? 1 : 0;
-  },
+  match: pciBusMatch,
+  attachFilter: { match: pciBusMatch, candidates: pciAttachCandidates },
   /** pci_device_probe(): -ENODEV if !pci_device_can_probe or the id no longer matches; probe >0 is success. */
   probe: (dev, drv, k) => {
     if (!pciDeviceCanProbe(dev)) return -ERRNO.ENODEV;
@@ -317,10 +367,20 @@ export const pciBusType: BusType = {
     return links;
   },
   onDeviceAdd: (dev) => {
-    pciDevData(dev).allowBinding = true; // pci_bus_add_device()
+    const p = pciDevData(dev);
+    p.allowBinding = true; // pci_bus_add_device()
+    if (dev.bus) {
+      const idx = vendorIndex(dev.bus);
+      const list = idx.get(p.identity.vendor);
+      if (list) list.push(dev);
+      else idx.set(p.identity.vendor, [dev]);
+    }
   },
   onDeviceRemove: (dev, k) => {
     const p = pciDevData(dev);
+    const list = dev.bus ? byVendor.get(dev.bus)?.get(p.identity.vendor) : undefined;
+    const at = list ? list.indexOf(dev) : -1;
+    if (list && at >= 0) list.splice(at, 1);
     if (p.virtfns.length > 0) pciDisableSriov(k, dev);
     if (p.physfn) {
       const pv = pciDevData(p.physfn).virtfns;
