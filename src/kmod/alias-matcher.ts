@@ -51,6 +51,8 @@ interface Group {
   tails: Map<number, Map<string, Entry[]>>;
   /** A 4-byte gram (packed big-endian) the key must contain → candidates. */
   grams: Map<number, Entry[]>;
+  /** 65,536-bit filter over `grams` keys: most key positions are rejected without a Map probe. */
+  gramBits: Uint32Array;
 }
 
 const GRAM = 4;
@@ -131,7 +133,7 @@ export class AliasMatcher {
   }
 
   private static group(list: Entry[]): Group {
-    const g: Group = { residual: [], tails: new Map(), grams: new Map() };
+    const g: Group = { residual: [], tails: new Map(), grams: new Map(), gramBits: new Uint32Array(0) };
     if (list.length <= SMALL_GROUP) {
       g.residual = list;
       return g;
@@ -187,6 +189,13 @@ export class AliasMatcher {
       if (l) l.push(e);
       else g.grams.set(best, [e]);
     }
+    if (g.grams.size > 0) {
+      g.gramBits = new Uint32Array(2048);
+      for (const h of g.grams.keys()) {
+        const bit = (h ^ (h >>> 13)) & 0xffff;
+        g.gramBits[bit >>> 5]! |= 1 << (bit & 31);
+      }
+    }
     return g;
   }
 
@@ -230,9 +239,12 @@ export class AliasMatcher {
           if (l) for (const e of l) test(e);
         }
         if (g.grams.size > 0 && key.length - w >= GRAM) {
+          const bits = g.gramBits;
           let h = ((key.charCodeAt(w) & 0x7f) << 14) | ((key.charCodeAt(w + 1) & 0x7f) << 7) | (key.charCodeAt(w + 2) & 0x7f);
           for (let p = w; p + GRAM <= key.length; p++) {
             h = ((h << 7) & 0xfffffff) | (key.charCodeAt(p + 3) & 0x7f);
+            const bit = (h ^ (h >>> 13)) & 0xffff;
+            if ((bits[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
             const l = g.grams.get(h);
             if (l) for (const e of l) test(e);
           }
