@@ -222,7 +222,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   // modules.symbols(.bin): every exported symbol with a module owner.
   const symText = ["# Aliases for symbols, used by symbol_request().\n"];
   const symBin = new IndexBuilder("modules.symbols.bin");
-  for (const [s, o] of [...owners].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+  for (const [s, o] of hashOrder(owners, 2048)) {
     symText.push(`alias symbol:${s} ${o.name}\n`);
     symBin.insert(`symbol:${s}`, o.name, o.idx);
   }
@@ -295,6 +295,66 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   if (opts.builtin !== undefined) put("modules.builtin", opts.builtin);
   if (opts.builtinModinfo !== undefined) files.set("modules.builtin.modinfo", opts.builtinModinfo);
   return { files, warnings, order: mods2.map((d) => d.name) };
+}
+
+/**
+ * hash_superfast (shared/hash.c, Paul Hsieh's SuperFastHash) on a byte string, with x86's
+ * little-endian unaligned 16-bit loads and `char` being signed.
+ */
+export function hashSuperfast(key: string): number {
+  let len = key.length;
+  let hash = len >>> 0;
+  const rem = len & 3;
+  len >>>= 2;
+  let i = 0;
+  const u16 = (k: number): number => (key.charCodeAt(k) & 0xff) | ((key.charCodeAt(k + 1) & 0xff) << 8);
+  const sc = (k: number): number => ((key.charCodeAt(k) & 0xff) << 24) >> 24;
+  for (; len > 0; len--) {
+    hash = (hash + u16(i)) >>> 0;
+    const tmp = ((u16(i + 2) << 11) ^ hash) >>> 0;
+    hash = ((hash << 16) ^ tmp) >>> 0;
+    i += 4;
+    hash = (hash + (hash >>> 11)) >>> 0;
+  }
+  switch (rem) {
+    case 3:
+      hash = (hash + u16(i)) >>> 0;
+      hash = (hash ^ (hash << 16)) >>> 0;
+      hash = (hash ^ (sc(i + 2) << 18)) >>> 0;
+      hash = (hash + (hash >>> 11)) >>> 0;
+      break;
+    case 2:
+      hash = (hash + u16(i)) >>> 0;
+      hash = (hash ^ (hash << 11)) >>> 0;
+      hash = (hash + (hash >>> 17)) >>> 0;
+      break;
+    case 1:
+      hash = (hash + sc(i)) >>> 0;
+      hash = (hash ^ (hash << 10)) >>> 0;
+      hash = (hash + (hash >>> 1)) >>> 0;
+      break;
+  }
+  hash = (hash ^ (hash << 3)) >>> 0;
+  hash = (hash + (hash >>> 5)) >>> 0;
+  hash = (hash ^ (hash << 4)) >>> 0;
+  hash = (hash + (hash >>> 17)) >>> 0;
+  hash = (hash ^ (hash << 25)) >>> 0;
+  hash = (hash + (hash >>> 6)) >>> 0;
+  return hash;
+}
+
+/** hash_iter order of a kmod `struct hash` with `nBuckets` buckets: by bucket, then strcmp within. */
+function hashOrder<V>(m: Map<string, V>, nBuckets: number): [string, V][] {
+  const buckets = new Map<number, [string, V][]>();
+  for (const e of m) {
+    const b = hashSuperfast(e[0]) & (nBuckets - 1);
+    const l = buckets.get(b);
+    if (l) l.push(e);
+    else buckets.set(b, [e]);
+  }
+  const out: [string, V][] = [];
+  for (const b of [...buckets.keys()].sort((x, y) => x - y)) out.push(...buckets.get(b)!.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+  return out;
 }
 
 /** path_to_modname (shared/util.c): basename, then modname_normalize (stop at '.', '-' → '_'). */
