@@ -244,9 +244,79 @@ export function loadScenario(text: string, file = "scenario.yaml"): LoadedScenar
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p === "string" || typeof p === "number");
+    // An unknown key is reported at the key itself, not at the map holding it.
+    if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+      const loc = locateKey(doc, lc, file, path, issue.keys[0]);
+      const where = path.length ? ` (at ${path.join(".")})` : "";
+      throw new KbindError("SCENARIO", `${issue.message}${where}`, loc);
+    }
     const loc = locate(path);
     const where = path.length ? ` (at ${path.join(".")})` : "";
     throw new KbindError("SCENARIO", `${issue.message}${where}`, loc);
   }
-  return { scenario: r.data, file, locate };
+  const loaded = { scenario: r.data, file, locate };
+  checkReferences(loaded);
+  return loaded;
+}
+
+/** The position of `key` itself inside the map at `path`. */
+function locateKey(doc: ReturnType<typeof parseDocument>, lc: LineCounter, file: string, path: readonly (string | number)[], key: string): { file: string; line: number; column: number } {
+  let node: unknown = doc.contents;
+  for (const k of path) {
+    if (isMap(node)) node = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === k)?.value;
+    else if (isSeq(node) && typeof k === "number") node = node.items[k];
+    else node = undefined;
+  }
+  let offset = (node as YamlNode | null | undefined)?.range?.[0] ?? 0;
+  if (isMap(node)) {
+    const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+    offset = (pair?.key as YamlNode | null | undefined)?.range?.[0] ?? offset;
+  }
+  const p = lc.linePos(offset);
+  return { file, line: p.line, column: p.col };
+}
+
+const BUSES = new Set(["pci", "platform", "virtio"]);
+
+/**
+ * Cross-references a schema cannot see, each reported where it is written: a module named twice, a
+ * `depends` or `modules.order` entry naming no inline module, two machine devices with one name, a
+ * `deferUntilBound` supplier on an unknown bus.
+ */
+function checkReferences(l: LoadedScenario): void {
+  const sc = l.scenario;
+  const norm = (n: string): string => n.replace(/-/g, "_");
+  const names = new Map<string, number>();
+  sc.modules.inline.forEach((m, i) => {
+    const prev = names.get(norm(m.name));
+    if (prev !== undefined) scenarioError(l, ["modules", "inline", i, "name"], `module "${m.name}" is already defined at modules.inline.${prev}`);
+    names.set(norm(m.name), i);
+  });
+  if (sc.modules.dir === undefined) {
+    sc.modules.inline.forEach((m, i) => {
+      (m.depends ?? []).forEach((d, j) => {
+        const t = names.get(norm(d));
+        if (t === undefined) scenarioError(l, ["modules", "inline", i, "depends", j], `module "${m.name}" depends on "${d}", which is not an inline module`);
+        if (sc.modules.inline[t]!.builtin) scenarioError(l, ["modules", "inline", i, "depends", j], `module "${m.name}" depends on "${d}", which is built in (depmod lists only loadable modules)`);
+      });
+    });
+    (sc.modules.order ?? []).forEach((n, i) => {
+      if (!names.has(norm(n))) scenarioError(l, ["modules", "order", i], `modules.order names "${n}", which is not an inline module`);
+    });
+  }
+  const devs = new Map<string, number>();
+  sc.machine.devices.forEach((d, i) => {
+    const key = `${d.bus}:${d.name}`;
+    const prev = devs.get(key);
+    if (prev !== undefined) scenarioError(l, ["machine", "devices", i, "name"], `${d.bus} device "${d.name}" is already defined at machine.devices.${prev}`);
+    devs.set(key, i);
+  });
+  sc.modules.inline.forEach((m, i) => {
+    m.drivers.forEach((drv, j) => {
+      (drv.probe?.deferUntilBound ?? []).forEach((s, k) => {
+        const bus = s.slice(0, s.indexOf(":"));
+        if (!BUSES.has(bus)) scenarioError(l, ["modules", "inline", i, "drivers", j, "probe", "deferUntilBound", k], `unknown bus "${bus}" in supplier "${s}" (pci, platform or virtio)`);
+      });
+    });
+  });
 }
