@@ -76,6 +76,12 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   }
   // depmod_modules_sort looks modules.order lines up by the UNCOMPRESSED relative path
   // (modules_by_uncrelpath): "x.ko" in modules.order names x.ko.xz / x.ko.zst / x.ko.gz on disk.
+  // depmod_modules_build_array: the module array starts in modules_by_name hash order (a kmod
+  // `struct hash` of 512 buckets); depmod_modules_sort then sorts it by sort_idx with glibc's
+  // (stable, merge) qsort, so modules absent from modules.order keep that hash order at the end.
+  const hashed = hashOrder(new Map(list.map((d) => [d.name, d])), 512).map(([, d]) => d);
+  list.length = 0;
+  list.push(...hashed);
   const byRelpath = new Map(list.map((d) => [d.m.relpath.replace(/\.ko\.(gz|xz|zst)$/, ".ko"), d]));
 
   // depmod_modules_sort: modules.order lines get sort_idx = line - total (negative), others keep theirs.

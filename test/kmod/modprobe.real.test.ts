@@ -51,7 +51,7 @@ describe.skipIf(!real)("modprobe vs real kmod 30 (tools/modprobe.c) on generated
       const text = (p: string): string | undefined => (typeof g.files[`${L}/${p}`] === "string" ? (g.files[`${L}/${p}`] as string) : undefined);
       const mi = g.files[`${L}/modules.builtin.modinfo`];
       const mine = depmodFromKoFiles(kos, {
-        order: text("modules.order") ?? "",
+        ...(text("modules.order") !== undefined ? { order: text("modules.order")! } : {}),
         builtin: text("modules.builtin") ?? "",
         ...(mi !== undefined ? { builtinModinfo: Buffer.from(mi as string, "latin1") } : {}),
       });

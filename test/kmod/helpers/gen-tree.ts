@@ -93,7 +93,9 @@ export function generateTree(seed: number, runsPerTree: number): GenTree {
     files[`${L}/${rel}`] = makeFakeKo({ modinfo, exports: [`sym_${modn(n)}`], needs, is64: chance(0.8), le: chance(0.85), pad: chance(0.3) });
   });
   const order = [...relpaths].sort(() => r() - 0.5);
-  files[`${L}/modules.order`] = order.map((p) => p + "\n").join("");
+  // Sometimes leave modules out of modules.order, or drop the file (depmod then uses hash order).
+  const omit = chance(0.2);
+  if (!chance(0.1)) files[`${L}/modules.order`] = order.filter(() => !omit || chance(0.7)).map((p) => p + "\n").join("");
   const builtins = ["unix", "kb-builtin1", "kb_builtin2"].filter(() => chance(0.6));
   files[`${L}/modules.builtin`] = builtins.map((b) => `kernel/misc/${b}.ko\n`).join("");
   let bmi = "";
