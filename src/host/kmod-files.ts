@@ -31,23 +31,29 @@ export const MODULE_DIR_FILES = [
 ];
 
 function walkKo(dir: string, rel: string, out: string[]): void {
-  let names: string[];
+  let ents;
   try {
-    names = readdirSync(join(dir, rel));
+    ents = readdirSync(join(dir, rel), { withFileTypes: true });
   } catch {
     return;
   }
-  for (const n of names) {
+  for (const e of ents) {
+    const n = e.name;
     if (rel === "" && (n === "build" || n === "source")) continue;
     const r = rel === "" ? n : `${rel}/${n}`;
-    let st;
-    try {
-      st = statSync(join(dir, r));
-    } catch {
-      continue;
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = statSync(join(dir, r));
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue;
+      }
     }
-    if (st.isDirectory()) walkKo(dir, r, out);
-    else if (st.isFile() && /\.ko(\.gz|\.xz|\.zst)?$/.test(n)) out.push(r);
+    if (isDir) walkKo(dir, r, out);
+    else if (isFile && /\.ko(\.gz|\.xz|\.zst)?$/.test(n)) out.push(r);
   }
 }
 

@@ -204,7 +204,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
       aliasText.push(`alias ${v} ${d.name}\n`);
       let key: string;
       try {
-        key = aliasNormalize(v);
+        key = /[-[\]\0]/.test(v) ? aliasNormalize(v) : v; // nothing to normalise: same bytes
       } catch {
         warnings.push(`depmod: WARNING: Unmatched bracket in ${v}\n`);
         continue;
