@@ -3,8 +3,9 @@
 // insert failures (tools/modprobe.c insmod), and udev's module_load_and_warn (systemd
 // src/shared/module-util.c) with KMOD_PROBE_APPLY_BLACKLIST.
 import { describe, expect, it } from "vitest";
-import { bufferIo } from "../../src/cli/io.ts";
-import { runCli } from "../../src/cli/main.ts";
+import { Command } from "commander";
+import { bufferIo, ExitCode } from "../../src/cli/io.ts";
+import { register as registerModprobe } from "../../src/cli/commands/modprobe.ts";
 import { createKmodContext } from "../../src/kmod/context.ts";
 import { lookup } from "../../src/kmod/lookup.ts";
 import { buildModuleDir } from "../../src/kmod/module-dir.ts";
@@ -127,13 +128,25 @@ describe("loading through KmodKernelPort (libkmod-module.c kmod_module_probe_ins
     expect(KMOD_PROBE_APPLY_BLACKLIST).toBe(0x20000);
   });
 
-  it("kbind modprobe / kbind depmod are wired into the CLI", async () => {
-    const io = bufferIo();
-    const code = await runCli(["modprobe", "-d", "/nonexistent-root", "-S", "1.0", "-R", "nothing"], io);
-    expect(code).toBe(1);
-    expect(io.stderr()).toBe("modprobe: FATAL: Module nothing not found in directory /nonexistent-root/lib/modules/1.0\n");
-    const v = bufferIo();
-    expect(await runCli(["modprobe", "-V"], v)).toBe(0);
-    expect(v.stdout()).toBe("kmod version 30\n+ZSTD +XZ -ZLIB +LIBCRYPTO -EXPERIMENTAL\n");
+  it("kbind modprobe passes argv through untouched and keeps modprobe's exit code", async () => {
+    const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const io = bufferIo();
+      const program = new Command("kbind").exitOverride();
+      registerModprobe(program, io);
+      let code = 0;
+      try {
+        await program.parseAsync(["modprobe", ...argv], { from: "user" });
+      } catch (e) {
+        if (!(e instanceof ExitCode)) throw e;
+        code = e.code;
+      }
+      return { code, out: io.stdout(), err: io.stderr() };
+    };
+    expect(await run(["-d", "/nonexistent-root", "-S", "1.0", "-R", "nothing"])).toEqual({
+      code: 1,
+      out: "",
+      err: "modprobe: FATAL: Module nothing not found in directory /nonexistent-root/lib/modules/1.0\n",
+    });
+    expect(await run(["-V"])).toEqual({ code: 0, out: "kmod version 30\n+ZSTD +XZ -ZLIB +LIBCRYPTO -EXPERIMENTAL\n", err: "" });
   });
 });
