@@ -159,8 +159,11 @@ export const scenarioSchema = z
       .object({
         release: z.string().default("6.1.0-kbind"),
         cmdline: z.string().default(""),
-        /** "enabled" (default) or "late": deferred probing off until the boot's late_initcall. */
-        deferredProbe: z.enum(["enabled", "late"]).default("enabled"),
+        /**
+         * "enabled" (default); "late": deferred probing off while the machine's devices are added, then
+         * the boot's late_initcall; "manual": off until a script `lateInitcall` step.
+         */
+        deferredProbe: z.enum(["enabled", "late", "manual"]).default("enabled"),
       })
       .strict()
       .default({ release: "6.1.0-kbind", cmdline: "", deferredProbe: "enabled" }),

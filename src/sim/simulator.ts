@@ -378,6 +378,7 @@ export class Simulation {
       }
       this.trace.add("script", "readlink", `${step} readlink ${a.readlink} = ${JSON.stringify(got)}`);
       if (a.expect !== undefined && (typeof a.expect === "string" || a.expect === null)) this.check(got === a.expect, `${step} readlink ${a.readlink} = ${JSON.stringify(a.expect)}`);
+      if (a.expectErrno !== undefined) this.check(got === `-1 ${a.expectErrno.replace(/^-/, "")}`, `${step} readlink ${a.readlink} → ${a.expectErrno}`);
     } else if (a.hotplug !== undefined) {
       this.trace.add("script", "hotplug", `${step} hotplug ${a.hotplug.bus} ${a.hotplug.name}`);
       this.addDevice(a.hotplug, ["script", index, "hotplug"]);
