@@ -3,7 +3,7 @@
 // data/variants/*.yaml. Drivers of Debian modules are derived from their aliases (file2alias is a
 // faithful image of the ID tables for pci: and of: entries); inline modules carry their tables.
 import { KbindError } from "../model/errors.ts";
-import { PCI_ANY_ID, type PciDeviceId } from "../model/pci.ts";
+import { PCI_ANY_ID, type PciDeviceId, type PciIdentity } from "../model/pci.ts";
 import type { VariantsSpec } from "./spec.ts";
 
 export const FLAVOUR_VFIO = "vfio";
@@ -247,4 +247,16 @@ export function aliasText(cat: Catalogue, exclude: ReadonlySet<string> = new Set
   let s = "# Aliases extracted from modules themselves.\n";
   for (const a of cat.aliases) if (!exclude.has(a.module)) s += `alias ${a.pattern} ${a.module}\n`;
   return s;
+}
+
+/** Specificity of a PCI entry: 7 minus the number of whole-field wildcards (libvirt's metric). */
+export function pciSpecificity(id: FlavouredPciId): number {
+  let n = 0;
+  for (const v of [id.vendor, id.device, id.subvendor, id.subdevice]) if (v !== PCI_ANY_ID) n++;
+  for (const shift of [16, 8, 0]) if (((id.classMask >>> shift) & 0xff) !== 0) n++;
+  return n;
+}
+
+export function pciIdentity(d: { vendor: number; device: number; subvendor: number; subdevice: number; class: number }): PciIdentity {
+  return { vendor: d.vendor, device: d.device, subvendor: d.subvendor, subdevice: d.subdevice, class: d.class };
 }

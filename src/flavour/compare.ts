@@ -5,8 +5,17 @@ import { pciMatchOneDevice } from "../model/pci.ts";
 import type { Catalogue, DriverDef } from "./catalogue.ts";
 import { FLAVOUR_VFIO } from "./catalogue.ts";
 import type { Design, DevRef } from "./designs/design.ts";
+import type { DeviceIdentity } from "./designs/design.ts";
 import { deviceSpecName, isPlatformSpec, type DeviceSpec, type MachineSpec, type PciDeviceSpec } from "./spec.ts";
-import { DEFAULT_COSTS, errorText, pciIdentity, pciSpecificity, World, type Costs, type SimDevice, type TraceEntry } from "./world.ts";
+import { DEFAULT_COSTS, errorText, type BackendOptions, type Costs, type FlavourBackend, type TraceEntry } from "./backend.ts";
+import { pciIdentity, pciSpecificity } from "./catalogue.ts";
+import { WorldBackend } from "./world-backend.ts";
+import { KernelBackend } from "./kernel-backend.ts";
+
+/** Which machine model runs the designs: the team's kernel/sim/kmod stack, or the first private simulator. */
+export const BACKENDS = ["kernel", "world"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export const DEFAULT_BACKEND: BackendName = "world";
 
 export const FAULTS = ["none", "variant-missing", "modprobe-fails", "udev-slow", "udev-dead", "hot-add", "race"] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -64,6 +73,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  backend?: BackendName;
   seed?: number;
   jitter?: number;
   costs?: Costs;
@@ -77,16 +87,15 @@ export interface RunOptions {
   agentGapMs?: number;
 }
 
-function simSpec(d: DeviceSpec): Parameters<World["addDevice"]>[0] {
-  if (isPlatformSpec(d))
-    return { bus: "platform", name: d.platform.name, label: d.label, pci: null, of: { fullName: d.platform.fullName, type: d.platform.type ?? null, compatible: d.platform.compatible }, physfn: null };
-  return { bus: "pci", name: d.slot, label: d.label, pci: pciIdentity(d), of: null, physfn: d.physfn ?? null };
-}
-
 const refOf = (d: DeviceSpec): DevRef => ({ bus: isPlatformSpec(d) ? "platform" : "pci", name: deviceSpecName(d) });
 
+const identityOf = (d: DeviceSpec): DeviceIdentity =>
+  isPlatformSpec(d)
+    ? { bus: "platform", name: d.platform.name, pci: null, of: { fullName: d.platform.fullName, type: d.platform.type ?? null, compatible: d.platform.compatible } }
+    : { bus: "pci", name: d.slot, pci: pciIdentity(d), of: null };
+
 /** The best vfio driver the available modules offer for a device, by the design-independent rule. */
-export function oracleVfioDriver(cat: Catalogue, dev: SimDevice, available: (m: string) => boolean): string | null {
+export function oracleVfioDriver(cat: Catalogue, dev: Pick<DeviceIdentity, "pci" | "of">, available: (m: string) => boolean): string | null {
   if (dev.pci) {
     let best: { d: DriverDef; s: number } | null = null;
     for (const m of cat.modules.values()) {
@@ -122,18 +131,28 @@ export function oracleHostDriver(cat: Catalogue, spec: PciDeviceSpec): string | 
   return null;
 }
 
+/** The module and its hard dependencies, transitively (what a bound driver keeps needed). */
+export function requiredClosure(cat: Catalogue, name: string, out = new Set<string>()): Set<string> {
+  if (out.has(name)) return out;
+  out.add(name);
+  for (const d of cat.modules.get(name)?.deps ?? []) requiredClosure(cat, d, out);
+  return out;
+}
+
+export function makeBackend(cat: Catalogue, design: Design, backend: BackendName, opts: BackendOptions): FlavourBackend {
+  return backend === "world" ? new WorldBackend(cat, design, opts) : new KernelBackend(cat, design, opts);
+}
+
 export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, opts: RunOptions = {}): RunResult {
-  const world = new World(cat, { ...design.config, costs: opts.costs ?? DEFAULT_COSTS, jitter: opts.jitter ?? 0, seed: opts.seed ?? 1 });
-  if (fault === "variant-missing") world.missing.add(MISSING_VARIANT);
-  for (const d of machine.devices) world.addDevice(simSpec(d));
+  const missing = new Set<string>(fault === "variant-missing" ? [MISSING_VARIANT] : []);
+  const world = makeBackend(cat, design, opts.backend ?? DEFAULT_BACKEND, { costs: opts.costs ?? DEFAULT_COSTS, jitter: opts.jitter ?? 0, seed: opts.seed ?? 1, missing });
+  for (const d of machine.devices) world.addDevice(d);
   world.run();
-  const t0 = Math.ceil(world.now) + 100;
-  const hostAtT0 = new Map<string, string | null>(world.devices.map((d) => [d.name, d.driver?.name ?? null]));
-  const loadedAtT0 = new Set(world.loaded.keys());
+  const t0 = Math.ceil(world.now()) + 100;
+  const hostAtT0 = new Map<string, string | null>(world.devices().map((d) => [d.name, d.driver]));
+  const loadedAtT0 = new Set(world.loadedModules());
   const traceFrom = world.trace.length;
-  const uFrom = world.uevents.length;
-  const wFrom = world.writes.length;
-  const eFrom = world.execs.length;
+  const c0 = world.counts();
 
   const vfioSpecs = machine.devices.filter((d) => d.vfio === true);
   const switchSet = vfioSpecs.map(refOf);
@@ -142,24 +161,24 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
   const finished = new Map<string, number>();
   const invoked = new Map<string, number>();
   const start = (delay: number, fn: () => void): void => {
-    world.at(t0 + delay - world.now, fn);
+    world.at(t0 + delay - world.now(), fn);
   };
 
   start(0, () => {
     world.note(`switch starts: design (${design.id}) ${design.title}; fault: ${FAULT_TEXT[fault]}`);
-    if (fault === "modprobe-fails") world.modprobeFails = true;
-    if (fault === "udev-slow") world.udevMode = "slow";
-    if (fault === "udev-dead") world.udevMode = "dead";
-    if (design.udevHook) world.udevHook = design.udevHook(switchSet);
+    if (fault === "modprobe-fails") world.setModprobeFails(true);
+    if (fault === "udev-slow") world.setUdev("slow");
+    if (fault === "udev-dead") world.setUdev("dead");
+    world.installUdevRule(design, vfioSpecs.map(identityOf));
   });
   const order = opts.agentOrder ?? switchSet.map((_, i) => i);
   order.forEach((idx, k) => {
     const ref = switchSet[idx];
     if (!ref) return;
     start((opts.agentGapMs ?? 0) * k, () => {
-      invoked.set(`switch:${ref.name}`, world.now);
+      invoked.set(`switch:${ref.name}`, world.now());
       world.spawn(`switch(${ref.name})`, design.switchToVfio(ref, ctx), (_v, err) => {
-        finished.set(`switch:${ref.name}`, world.now);
+        finished.set(`switch:${ref.name}`, world.now());
         if (err !== undefined) {
           const msg = errorText(err);
           errors.set(ref.name, msg);
@@ -172,15 +191,15 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
   if (fault === "hot-add" && hot) {
     start(opts.hotAddOffsetMs ?? 1, () => {
       world.note(`hot-add ${hot.slot} (${hot.label})`);
-      world.addDevice(simSpec(hot));
+      world.addDevice(hot);
     });
   }
   const raceRef = switchSet.find((r) => r.name === machine.raceDevice);
   if (fault === "race" && raceRef) {
     start(opts.raceOffsetMs ?? 5, () => {
-      invoked.set(`restore:${raceRef.name}`, world.now);
+      invoked.set(`restore:${raceRef.name}`, world.now());
       world.spawn(`restore(${raceRef.name})`, design.returnToHost(raceRef, ctx), (_v, err) => {
-        finished.set(`restore:${raceRef.name}`, world.now);
+        finished.set(`restore:${raceRef.name}`, world.now());
         if (err !== undefined) errors.set(`${raceRef.name} (restore)`, errorText(err));
       });
     });
@@ -188,8 +207,10 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
   world.run(t0 + 120_000);
 
   const available = (m: string): boolean => (fault === "modprobe-fails" ? loadedAtT0.has(m) : world.moduleAvailable(m));
-  const devices: DeviceOutcome[] = world.devices.map((dev) => {
-    const spec = [...machine.devices, ...machine.hotplug].find((s) => deviceSpecName(s) === dev.name);
+  const labels = new Map([...machine.devices, ...machine.hotplug].map((s) => [deviceSpecName(s), s]));
+  const finalDevices = world.devices();
+  const devices: DeviceOutcome[] = finalDevices.map((dev) => {
+    const spec = labels.get(dev.name);
     const inSet = switchSet.some((r) => r.name === dev.name);
     const isRace = fault === "race" && dev.name === raceRef?.name;
     const hostDriver = hostAtT0.get(dev.name) ?? null;
@@ -216,10 +237,10 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
       }
     } else expected = hostDriver;
     acceptable ??= [expected];
-    const final = dev.driver?.name ?? null;
+    const final = dev.driver;
     return {
       name: dev.name,
-      label: dev.label,
+      label: spec?.label ?? dev.name,
       bus: dev.bus,
       role,
       hostDriver: role === "hot-added" ? null : hostDriver,
@@ -227,19 +248,21 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
       acceptable,
       final,
       right: acceptable.includes(final),
-      boundAfterMs: dev.driver && dev.boundAt !== null && dev.boundAt >= t0 ? round(dev.boundAt - t0) : null,
+      boundAfterMs: dev.driver !== null && dev.boundAt !== null && dev.boundAt >= t0 ? round(dev.boundAt - t0) : null,
       resetModule: dev.resetModule,
       error: errors.get(dev.name) ?? errors.get(`${dev.name} (restore)`) ?? null,
     };
   });
 
-  const loadedAfter = [...world.loaded.entries()].filter(([n, s]) => !loadedAtT0.has(n) && s.state === "live").map(([n]) => n);
+  const loadedAfter = world.loadedModules().filter((n) => !loadedAtT0.has(n));
   const needed = new Set<string>();
-  for (const dev of world.devices) {
-    const mods = [dev.driver?.module, dev.resetModule].filter((m): m is string => m !== undefined && m !== null);
-    for (const m of mods) for (const x of world.requiredClosure(m)) needed.add(x);
+  for (const dev of finalDevices) {
+    const mods = [dev.driverModule, dev.resetModule].filter((m): m is string => m !== null);
+    for (const m of mods) for (const x of requiredClosure(cat, m)) needed.add(x);
   }
-  const last = world.trace.length > traceFrom ? world.trace[world.trace.length - 1]!.t : t0;
+  const trace = world.trace.slice(traceFrom).sort((a, b) => a.t - b.t);
+  const last = trace.length > 0 ? trace[trace.length - 1]!.t : t0;
+  const c1 = world.counts();
   return {
     design: design.id,
     designTitle: design.title,
@@ -248,12 +271,12 @@ export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design
     devices,
     modulesLoaded: loadedAfter,
     unnecessaryModules: loadedAfter.filter((m) => !needed.has(m)),
-    sysfsWrites: world.writes.length - wFrom,
-    uevents: world.uevents.length - uFrom,
-    modprobeRuns: world.execs.length - eFrom,
+    sysfsWrites: c1.writes - c0.writes,
+    uevents: c1.uevents - c0.uevents,
+    modprobeRuns: c1.execs - c0.execs,
     switchStart: t0,
     settledAfterMs: round(Math.max(0, last - t0)),
-    trace: world.trace.slice(traceFrom),
+    trace,
   };
 }
 
@@ -274,11 +297,11 @@ export interface SweepResult {
  * The same scenario over `n` seeded interleavings: costs jittered (x1..x3), the race agent and the
  * hot-added device at seed-dependent times in the first 60 ms of the switch.
  */
-export function sweep(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, n: number, seed0 = 1): SweepResult {
+export function sweep(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, n: number, seed0 = 1, backend: BackendName = DEFAULT_BACKEND): SweepResult {
   const out: SweepResult = { design: design.id, fault, runs: n, allRight: 0, devicesRight: 0, devices: 0 };
   for (let i = 0; i < n; i++) {
     const seed = seed0 + i;
-    const r = runScenario(cat, machine, design, fault, { seed, jitter: 2, raceOffsetMs: (seed * 7919) % 60, hotAddOffsetMs: (seed * 104729) % 60 });
+    const r = runScenario(cat, machine, design, fault, { backend, seed, jitter: 2, raceOffsetMs: (seed * 7919) % 60, hotAddOffsetMs: (seed * 104729) % 60 });
     const right = r.devices.filter((d) => d.right).length;
     out.devicesRight += right;
     out.devices += r.devices.length;

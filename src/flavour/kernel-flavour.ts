@@ -21,7 +21,7 @@ import type { BusType, Device, Driver, SysfsAttr } from "../kernel/types.ts";
 import { pciDevData, pciDrvData } from "../kernel/bus/pci.ts";
 import { platformDevData } from "../kernel/bus/platform.ts";
 import { FLAVOUR_VFIO, type FlavouredPciId } from "./catalogue.ts";
-import { pciSpecificity } from "./world.ts";
+import { pciSpecificity } from "./catalogue.ts";
 
 const EXT = "driver_flavour";
 
@@ -164,6 +164,14 @@ export function installDriverFlavour(k: Kernel, opts: FlavourInstallOptions = {}
   return known;
 }
 
+const RESET_EXT = "vfio_platform_reset";
+
+/** The reset module vfio-platform's probe found for a device (vdev->reset_fn's owner), or null. */
+export function vfioPlatformResetModule(dev: Device): string | null {
+  const m = dev.ext.get(RESET_EXT);
+  return typeof m === "string" ? m : null;
+}
+
 /**
  * vfio-platform's probe on the driver core model: vfio_platform_get_reset() then, with
  * reset_required (the default), -ENOENT and "No reset function found" when no handler exists.
@@ -177,10 +185,15 @@ export function vfioPlatformProbe(resetModules: Readonly<Record<string, string>>
       const m = resetModules[c];
       return m !== undefined && k.modules.get(m)?.state === "live";
     };
+    const found = (c: string): number => {
+      dev.ext.set(RESET_EXT, resetModules[c]);
+      return 0;
+    };
+    dev.ext.delete(RESET_EXT);
     for (const c of lookup === "first" ? node.compatible.slice(0, 1) : node.compatible) {
-      if (live(c)) return 0;
+      if (live(c)) return found(c);
       k.requestModule(`vfio-reset:${c}`, true);
-      if (live(c)) return 0;
+      if (live(c)) return found(c);
     }
     k.trace({ kind: "probe", text: `vfio-platform ${dev.name}: No reset function found for device ${dev.name}`, device: dev.name, errno: -ERRNO.ENOENT });
     return -ERRNO.ENOENT;

@@ -38,6 +38,20 @@ export function* sysReadlink(path: string): Proc<string | null> {
   return unwrap(yield { op: "readlink", path }) as string | null;
 }
 
+/**
+ * The driver a device is bound to, from its `driver` link; null when unbound. An unbound device has
+ * no `driver` entry at all, so readlink(2) fails with ENOENT (libvirt's virPCIDeviceGetDriverPathAndName
+ * treats that as "no driver"): the real kernel, the driver core model and a temp-dir /sys all do this.
+ */
+export function* sysDriverLink(devPath: string): Proc<string | null> {
+  try {
+    return yield* sysReadlink(`${devPath}/driver`);
+  } catch (e) {
+    if (e instanceof SysfsError && e.errno === "ENOENT") return null;
+    throw e;
+  }
+}
+
 export function* sysList(dir: string): Proc<string[]> {
   return unwrap(yield { op: "list", dir }) as string[];
 }

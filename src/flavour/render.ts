@@ -5,7 +5,7 @@ import pc from "picocolors";
 import type { DeviceOutcome, RunResult, SweepResult } from "./compare.ts";
 import { FAULT_TEXT, type Fault } from "./compare.ts";
 import type { Design } from "./designs/design.ts";
-import type { TraceEntry } from "./world.ts";
+import type { TraceEntry } from "./backend.ts";
 
 export interface Style {
   color: boolean;

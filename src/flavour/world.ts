@@ -22,27 +22,15 @@
 import { fnmatch } from "../kmod/fnmatch.ts";
 import { errnoName, type ErrnoName } from "../model/errno.ts";
 import { ofDeviceIsCompatible, ofModalias, type OfNode } from "../model/of.ts";
-import { PCI_ANY_ID, pciMatchOneDevice, pciModalias, type PciIdentity } from "../model/pci.ts";
+import { pciMatchOneDevice, pciModalias, type PciIdentity } from "../model/pci.ts";
 import type { ProcessResult } from "../ports.ts";
-import type { Catalogue, DriverDef, FlavouredPciId, ModuleDef } from "./catalogue.ts";
-import { aliasText } from "./catalogue.ts";
+import type { Catalogue, DriverDef, ModuleDef } from "./catalogue.ts";
+import { aliasText, pciIdentity, pciSpecificity } from "./catalogue.ts";
+export { pciIdentity, pciSpecificity };
 import type { Op, OpResult, Proc } from "./ops.ts";
+import { errorText, type Costs, type TraceEntry, type TraceKind } from "./backend.ts";
 
-export interface Costs {
-  /** One sysfs read/write syscall. */
-  sysfs: number;
-  /** fork+exec of modprobe and its libkmod lookups. */
-  modprobeExec: number;
-  /** finit_module() of one module including its init. */
-  insmod: number;
-  /** A driver's probe(). */
-  probe: number;
-  /** udev picking up and running one event (normal / slow). */
-  udev: number;
-  udevSlow: number;
-}
-
-export const DEFAULT_COSTS: Costs = { sysfs: 0.02, modprobeExec: 6, insmod: 9, probe: 2, udev: 1, udevSlow: 2500 };
+export { DEFAULT_COSTS, type Costs } from "./backend.ts";
 
 export interface WorldConfig {
   /** driver_flavour attribute and flavour-aware matching (design a). */
@@ -83,15 +71,7 @@ export interface SimDevice {
 
 export type SimDeviceSpec = Omit<SimDevice, "driver" | "override" | "flavour" | "flavourBusy" | "flavourWaiters" | "boundAt" | "resetModule" | "vfFlavour">;
 
-export type TraceKind = "uevent" | "write" | "exec" | "load" | "bind" | "unbind" | "probe-fail" | "note" | "udev";
-
-export interface TraceEntry {
-  t: number;
-  kind: TraceKind;
-  text: string;
-  device?: string;
-  agent?: string;
-}
+export type { TraceEntry, TraceKind } from "./backend.ts";
 
 export interface UeventRecord {
   t: number;
@@ -140,14 +120,6 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Specificity of a PCI entry: 7 minus the number of whole-field wildcards (libvirt's metric). */
-export function pciSpecificity(id: FlavouredPciId): number {
-  let n = 0;
-  for (const v of [id.vendor, id.device, id.subvendor, id.subdevice]) if (v !== PCI_ANY_ID) n++;
-  for (const shift of [16, 8, 0]) if (((id.classMask >>> shift) & 0xff) !== 0) n++;
-  return n;
 }
 
 export class World {
@@ -844,15 +816,9 @@ function* udevWorker(world: World, dev: SimDevice, action: string, delay: number
   if (hook) yield* hook;
 }
 
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return typeof e === "string" ? e : JSON.stringify(e);
-}
+export { errorText } from "./backend.ts";
 
 export function driverHasFlavour(drv: DriverDef, flavour: string): boolean {
   return drv.pci.some((i) => i.flavour === flavour) || drv.of.some((i) => i.flavour === flavour);
 }
 
-export function pciIdentity(d: { vendor: number; device: number; subvendor: number; subdevice: number; class: number }): PciIdentity {
-  return { vendor: d.vendor, device: d.device, subvendor: d.subvendor, subdevice: d.subdevice, class: d.class };
-}

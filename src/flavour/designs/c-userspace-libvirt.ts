@@ -7,7 +7,7 @@
 // documented bus-independent recipe (commit cc6711b0bf36): "vfio_" + modalias finds nothing for OF,
 // so the universal vfio-platform is used.
 import { KbindError } from "../../model/errors.ts";
-import { linkBase, readText, runModprobe, sysExists, sysList, sysRead, sysReadlink, type Proc } from "../ops.ts";
+import { linkBase, readText, runModprobe, sysExists, sysList, sysRead, sysDriverLink, type Proc } from "../ops.ts";
 import { devPath, type Design, type DevRef, type SwitchContext } from "./design.ts";
 import { overrideAndRebind, reattachToHost } from "./reattach.ts";
 
@@ -94,7 +94,7 @@ export function* libvirtSwitch(dev: DevRef, ctx: SwitchContext): Proc<void> {
     want = "vfio-platform";
   }
   const drv = yield* libvirtFindDriver(want, dev.bus);
-  const cur = yield* sysReadlink(`${devPath(dev)}/driver`);
+  const cur = yield* sysDriverLink(devPath(dev));
   if (cur !== null && linkBase(cur) === drv) return;
   yield* overrideAndRebind(dev, drv);
 }

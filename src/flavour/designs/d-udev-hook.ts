@@ -4,9 +4,9 @@
 // alias (modprobe -R), takes the first module that is not vfio_pci, else vfio_pci ("swaps in
 // vfio_pci when none is found"), loads it, and rebinds with driver_override. It needs a live udev.
 import { KbindError } from "../../model/errors.ts";
-import { linkBase, runModprobe, sysList, sysRead, sysReadlink, sysWrite, type Proc } from "../ops.ts";
+import { linkBase, runModprobe, sysList, sysRead, sysDriverLink, sysWrite, type Proc } from "../ops.ts";
 import type { SimDevice, UdevHook, World } from "../world.ts";
-import { devPath, type Design, type DevRef } from "./design.ts";
+import { devPath, type Design, type DevRef, type DeviceIdentity } from "./design.ts";
 import { overrideAndRebind, reattachToHost } from "./reattach.ts";
 
 export function* udevVfioHook(dev: DevRef): Proc<void> {
@@ -22,13 +22,13 @@ export function* udevVfioHook(dev: DevRef): Proc<void> {
   const drivers = yield* sysList(`/sys/module/${pick}/drivers`);
   const drv = drivers.find((d) => d.startsWith(`${dev.bus}:`))?.slice(dev.bus.length + 1);
   if (drv === undefined) throw new KbindError("NO_DRIVER", `module ${pick} has no ${dev.bus} driver`, {});
-  const cur = yield* sysReadlink(`${devPath(dev)}/driver`);
+  const cur = yield* sysDriverLink(devPath(dev));
   if (cur !== null && linkBase(cur) === drv) return;
   yield* overrideAndRebind(dev, drv);
 }
 
 /** The udev rules: match by IDs (as real rules do), not by slot. */
-function ruleKey(d: SimDevice): string {
+function ruleKey(d: Pick<DeviceIdentity, "pci" | "of" | "name">): string {
   if (d.pci) return `pci:${d.pci.vendor.toString(16)}:${d.pci.device.toString(16)}`;
   return `of:${d.of?.compatible[0] ?? d.name}`;
 }
@@ -45,6 +45,13 @@ export const designD: Design = {
       if (action !== "add" && action !== "change") return null;
       if (!keys.has(ruleKey(dev))) return null;
       return udevVfioHook({ bus: dev.bus, name: dev.name });
+    };
+  },
+  udevRule(switchSet: readonly DeviceIdentity[]) {
+    const keys = new Set(switchSet.map(ruleKey));
+    return {
+      matches: (dev: DeviceIdentity, action: string) => (action === "add" || action === "change") && keys.has(ruleKey(dev)),
+      run: (dev: DevRef) => udevVfioHook(dev),
     };
   },
   *switchToVfio(dev: DevRef): Proc<void> {
