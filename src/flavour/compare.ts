@@ -15,7 +15,7 @@ import { KernelBackend } from "./kernel-backend.ts";
 /** Which machine model runs the designs: the team's kernel/sim/kmod stack, or the first private simulator. */
 export const BACKENDS = ["kernel", "world"] as const;
 export type BackendName = (typeof BACKENDS)[number];
-export const DEFAULT_BACKEND: BackendName = "world";
+export const DEFAULT_BACKEND: BackendName = "kernel";
 
 export const FAULTS = ["none", "variant-missing", "modprobe-fails", "udev-slow", "udev-dead", "hot-add", "race"] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -131,11 +131,16 @@ export function oracleHostDriver(cat: Catalogue, spec: PciDeviceSpec): string | 
   return null;
 }
 
-/** The module and its hard dependencies, transitively (what a bound driver keeps needed). */
+/**
+ * What a bound driver keeps needed: its module, the hard dependencies and the soft dependencies
+ * their authors declared (MODULE_SOFTDEP, e.g. vfio's "post: vfio_iommu_type1"), transitively.
+ * A design's own added softdeps (design b's pre-list) are not in the catalogue and do not count.
+ */
 export function requiredClosure(cat: Catalogue, name: string, out = new Set<string>()): Set<string> {
   if (out.has(name)) return out;
   out.add(name);
-  for (const d of cat.modules.get(name)?.deps ?? []) requiredClosure(cat, d, out);
+  const m = cat.modules.get(name);
+  for (const d of [...(m?.deps ?? []), ...(m?.softPre ?? []), ...(m?.softPost ?? [])]) requiredClosure(cat, d, out);
   return out;
 }
 

@@ -24,6 +24,7 @@ import { createKmodContext, type KmodContext } from "../kmod/context.ts";
 import { depmodFromModinfo } from "../kmod/depmod.ts";
 import { ModuleDir } from "../kmod/module-dir.ts";
 import type { ModprobeEnv } from "../kmod/modprobe.ts";
+import type { KmodKernelPort } from "../kmod/kernel-port.ts";
 import { Kernel } from "../kernel/kernel.ts";
 import { newPciDevData, pciBusType, pciDriverSpec } from "../kernel/bus/pci.ts";
 import { platformBusType, platformDriverSpec } from "../kernel/bus/platform.ts";
@@ -150,6 +151,8 @@ export class KernelBackend implements FlavourBackend {
   private readonly ctx: KmodContext;
   private readonly labels = new Map<string, DeviceIdentity>();
   private readonly boundAt = new Map<string, number>();
+  /** Virtual ns at which each module finished loading, in its loader's time. */
+  private readonly readyAt = new Map<string, number>();
   private readonly uevents = new Map<number, Uevent>();
   private udevMode: "ok" | "slow" | "dead" = "ok";
   private rule: UdevRule | null = null;
@@ -208,11 +211,12 @@ export class KernelBackend implements FlavourBackend {
     };
     const release = cat.kver;
     this.env = modelModprobeEnv(k, { moduleDir: this.moduleDir, release, configFiles: [], insertFailures: this.inserts, trace: this.simTrace });
+    this.env.kernel = this.waitingForLoaders(this.env.kernel);
     this.ctx = createKmodContext({
       moduleDir: this.moduleDir,
       dirname: `/lib/modules/${release}`,
       configFiles: [],
-      kernel: modelKmodKernel(k, { insertFailures: this.inserts, trace: this.simTrace, runModprobe: (argv) => this.modprobe(argv, "udev").code }),
+      kernel: this.waitingForLoaders(modelKmodKernel(k, { insertFailures: this.inserts, trace: this.simTrace, runModprobe: (argv) => this.modprobe(argv, "udev").code })),
       checkModuleFiles: false,
     });
     this.sched.callModprobe = (argv) => this.modprobe(argv.slice(1), "kernel").code;
@@ -237,6 +241,25 @@ export class KernelBackend implements FlavourBackend {
       return platformDriverSpec(d.name, { ofMatchTable: d.of.filter((o) => o.flavour === null).map((o) => ({ name: "", type: "", compatible: o.compatible })) });
     });
     return { name: m.name, drivers, uses: m.deps.filter((d) => this.cat.modules.has(d)) };
+  }
+
+  /**
+   * A module another caller loaded is live in the model at once, but in that caller's virtual time
+   * it finishes loading later. Whoever finds it (kmod reading /sys/module/<m>/initstate) waits until
+   * then, as finit_module() of a module still coming waits in add_unformed_module() and then
+   * returns EEXIST, which kmod takes as loaded.
+   */
+  private waitingForLoaders(port: KmodKernelPort): KmodKernelPort {
+    return {
+      ...port,
+      moduleInitstate: (name) => {
+        const st = port.moduleInitstate(name);
+        const ready = this.readyAt.get(name);
+        const now = this.localNow();
+        if (st === "live" && ready !== undefined && ready > now) this.charge += ready - now;
+        return st;
+      },
+    };
   }
 
   private cost(c: number): number {
@@ -274,6 +297,7 @@ export class KernelBackend implements FlavourBackend {
       } else if (kind === "probe" && extra.errno !== undefined) {
         this.push("probe-fail", text, dev);
       } else if (kind === "module_load" && text.endsWith("loading module") && extra.module !== undefined) {
+        this.readyAt.set(extra.module, this.localNow());
         this.push("load", `module ${extra.module} loaded`);
       } else if (kind === "request_module" && extra.module !== undefined) {
         const fn = text.startsWith("request_module_alias") ? "request_module_alias" : "request_module";
