@@ -80,7 +80,28 @@ export class ModelSysfs implements SysfsPort {
       ["bus", () => this.busesDir()],
       ["devices", () => this.devicesRoot()],
       ["module", () => this.modulesDir()],
+      ["kernel", () => this.dir("/sys/kernel", () => [["iommu_groups", () => this.iommuGroupsDir()]])],
     ]);
+  }
+
+  /**
+   * /sys/kernel/iommu_groups/<N>/devices/<dev> links (drivers/iommu/iommu.c iommu_group_add_device),
+   * so that a device's iommu_group link resolves. The groups' other attributes (type,
+   * reserved_regions) depend on the IOMMU driver and are not modelled.
+   */
+  private iommuGroupsDir(): SysfsNode {
+    const members = (): Map<string, Device[]> => {
+      const m = new Map<string, Device[]>();
+      for (const d of this.k.devicesByPath.values()) if (d.iommuGroup !== null) m.set(String(d.iommuGroup), [...(m.get(String(d.iommuGroup)) ?? []), d]);
+      return m;
+    };
+    const p = "/sys/kernel/iommu_groups";
+    return this.dir(p, () =>
+      [...members().entries()].map(([g, devs]): [string, () => SysfsNode | null] => [
+        g,
+        () => this.dir(`${p}/${g}`, () => [["devices", () => this.dir(`${p}/${g}/devices`, () => devs.map((d): [string, () => SysfsNode | null] => [d.name, () => this.link(`${p}/${g}/devices/${d.name}`, `/sys${d.devpath}`)]))]]),
+      ]),
+    );
   }
 
   private busesDir(): SysfsNode {

@@ -16,7 +16,10 @@ export function devUeventVars(k: Kernel, dev: Device): [string, string][] {
 }
 
 function send(k: Kernel, action: UeventAction, devpath: string, subsystem: string, ext: readonly [string, string][], vars: readonly [string, string][]): Uevent {
-  const env: [string, string][] = [["ACTION", action], ["DEVPATH", devpath], ["SUBSYSTEM", subsystem], ...ext, ...vars];
+  let env: [string, string][] = [["ACTION", action], ["DEVPATH", devpath], ["SUBSYSTEM", subsystem], ...ext, ...vars];
+  // kobject_uevent_env(): KOBJ_UNBIND → zap_modalias_env(), so that udev rules keyed on MODALIAS do
+  // not load modules on unbind (every MODALIAS= variable; synthetic arguments are SYNTH_ARG_*).
+  if (action === "unbind") env = env.filter(([key]) => key !== "MODALIAS");
   k.seqnum++;
   env.push(["SEQNUM", String(k.seqnum)]);
   const ev: Uevent = { action, devpath, subsystem, seqnum: k.seqnum, env };

@@ -50,11 +50,11 @@ export function explainDevice(r: SimResult, name: string): string {
   });
   out.push("");
   out.push("history:");
-  const mod = new Set(modalias);
   for (const t of r.trace.records) {
     const aboutDev = t.device === dev.name;
-    const aboutAlias = t.source === "udev" && [...mod].some((m) => t.text.includes(m));
-    if (aboutDev || aboutAlias) out.push(`  ${formatStamp(t.t)} ${t.text}`);
+    // udev's work for this device's own events (not another device's with the same MODALIAS)
+    const aboutEvent = t.source === "udev" && t.kind !== "event" && t.devpath === dev.devpath;
+    if (aboutDev || aboutEvent) out.push(`  ${formatStamp(t.t)} ${t.text}`);
   }
   out.push("");
   if (dev.driver) {

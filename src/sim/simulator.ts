@@ -233,8 +233,8 @@ export class Simulation {
       childrenMax: sc.udev.childrenMax ?? DEFAULT_UDEV.childrenMax,
       driversRule: sc.udev.driversRule ?? DEFAULT_UDEV.driversRule,
     };
-    this.udev = new Udevd(u, this.sched, this.rng, this.trace, (modalias) => {
-      moduleLoadAndWarn(this.ctx, modalias, (line) => this.trace.add("udev", "kmod", line));
+    this.udev = new Udevd(u, this.sched, this.rng, this.trace, (modalias, devpath) => {
+      moduleLoadAndWarn(this.ctx, modalias, (line) => this.trace.add("udev", "kmod", line, { devpath }));
     });
     k.onUevent((ev) => {
       this.trace.uevent(ev);

@@ -13,6 +13,8 @@ export interface TraceRecord {
   kind: string;
   text: string;
   device?: string;
+  /** The kobject path a udev record is about (its event's DEVPATH). */
+  devpath?: string;
   driver?: string;
   module?: string;
   errno?: number;

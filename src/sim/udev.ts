@@ -23,7 +23,7 @@ export interface UdevOptions {
 export const DEFAULT_UDEV: UdevOptions = { latencyNs: 1_000_000, jitterNs: 0, childrenMax: 16, driversRule: true };
 
 /** builtin kmod load of one modalias: module_load_and_warn's log lines. */
-export type ModuleLoader = (modalias: string) => void;
+export type ModuleLoader = (modalias: string, devpath: string) => void;
 
 interface QueuedEvent {
   ev: Uevent;
@@ -136,11 +136,11 @@ export class Udevd {
   /** The rules that matter here: 80-drivers.rules. */
   private process(q: QueuedEvent): void {
     const { ev, props } = q;
-    this.trace.add("udev", "event", `seq ${ev.seqnum} ${ev.action} ${ev.devpath} (${ev.subsystem}) processed`);
+    this.trace.add("udev", "event", `seq ${ev.seqnum} ${ev.action} ${ev.devpath} (${ev.subsystem}) processed`, { devpath: ev.devpath });
     if (!this.opts.driversRule || ev.action !== "add") return;
     const modalias = props.get("MODALIAS");
     if (modalias === undefined || modalias === "") return;
-    this.trace.add("udev", "kmod_load", `RUN{builtin}: 'kmod load' MODALIAS=${modalias}`);
-    this.load(modalias);
+    this.trace.add("udev", "kmod_load", `RUN{builtin}: 'kmod load' MODALIAS=${modalias}`, { devpath: ev.devpath });
+    this.load(modalias, ev.devpath);
   }
 }
