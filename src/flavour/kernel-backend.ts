@@ -32,7 +32,7 @@ import { ModelSysfs } from "../kernel/sysfs.ts";
 import type { BusType, Device, DriverSpec, ModuleImage, Uevent } from "../kernel/types.ts";
 import { ERRNO, errnoName } from "../model/errno.ts";
 import { PCI_ID_F_VFIO_DRIVER_OVERRIDE } from "../model/pci.ts";
-import { pciDevData } from "../kernel/bus/pci.ts";
+import { pciDevData, pciDrvData } from "../kernel/bus/pci.ts";
 import { platformDevData } from "../kernel/bus/platform.ts";
 import { SysfsError, type ProcessResult } from "../ports.ts";
 import { modelKmodKernel, modelModprobeEnv, runModelModprobe } from "../sim/kmod-bridge.ts";
@@ -140,15 +140,17 @@ export class KernelBackend implements FlavourBackend {
   readonly kernel: Kernel;
   readonly sysfs: ModelSysfs;
   readonly udev: Udevd;
-  readonly moduleDir: ModuleDir;
+  moduleDir: ModuleDir;
   readonly simTrace: ListenedTrace;
   readonly trace: TraceEntry[] = [];
   private readonly cat: Catalogue;
-  private readonly opts: BackendOptions;
+  private opts: BackendOptions;
+  private readonly extraSoftdeps: readonly { module: string; pre: string[] }[];
+  private readonly images = new Map<string, ModuleImage | undefined>();
   private readonly udevOpts: UdevOptions;
   private readonly inserts = new InsertHook();
-  private readonly env: ModprobeEnv;
-  private readonly ctx: KmodContext;
+  private env: ModprobeEnv;
+  private ctx: KmodContext;
   private readonly labels = new Map<string, DeviceIdentity>();
   private readonly boundAt = new Map<string, number>();
   /** Virtual ns at which each module finished loading, in its loader's time. */
@@ -165,6 +167,7 @@ export class KernelBackend implements FlavourBackend {
   constructor(cat: Catalogue, design: Design, opts: BackendOptions) {
     this.cat = cat;
     this.opts = opts;
+    this.extraSoftdeps = design.config.extraSoftdeps;
     this.rng = new Random(opts.seed);
     this.simTrace = new ListenedTrace(() => this.localNow());
     this.simTrace.listener = (source, kind, text, extra) => {
@@ -192,33 +195,27 @@ export class KernelBackend implements FlavourBackend {
     }
     if (cfg.flavourAttr) installDriverFlavour(k, { platform: platformFlavours });
     if (cfg.overrideGlob) for (const bus of ["pci", "platform"]) k.setBusType(bus, globOverride(k.bus(bus).type));
+    k.setBusType("pci", vfioCapturesVfs(k.bus("pci").type));
 
     // Module images: what each module's init registers, built when the module is first loaded.
-    const images = new Map<string, ModuleImage | undefined>();
+    const images = this.images;
     const probeVfioPlatform = vfioPlatformProbe(resetModules, cfg.resetLookup);
     k.imageResolver = (name) => {
       if (images.has(name)) return images.get(name);
       const m = cat.modules.get(name);
-      const img = m && !opts.missing.has(name) ? this.imageOf(m, probeVfioPlatform) : undefined;
+      const img = m && !this.opts.missing.has(name) ? this.imageOf(m, probeVfioPlatform) : undefined;
       images.set(name, img);
       return img;
     };
 
     // Userspace: the module directory, kmod's modprobe (kernel usermode helper and agents), udevd.
-    this.moduleDir = catalogueModuleDir(cat, cfg.extraSoftdeps, opts.missing);
     this.inserts.onInsert = () => {
-      this.charge += this.cost(opts.costs.insmod) * MS;
+      this.charge += this.cost(this.opts.costs.insmod) * MS;
     };
-    const release = cat.kver;
-    this.env = modelModprobeEnv(k, { moduleDir: this.moduleDir, release, configFiles: [], insertFailures: this.inserts, trace: this.simTrace });
-    this.env.kernel = this.waitingForLoaders(this.env.kernel);
-    this.ctx = createKmodContext({
-      moduleDir: this.moduleDir,
-      dirname: `/lib/modules/${release}`,
-      configFiles: [],
-      kernel: this.waitingForLoaders(modelKmodKernel(k, { insertFailures: this.inserts, trace: this.simTrace, runModprobe: (argv) => this.modprobe(argv, "udev").code })),
-      checkModuleFiles: false,
-    });
+    const { moduleDir, env, ctx } = this.installModules();
+    this.moduleDir = moduleDir;
+    this.env = env;
+    this.ctx = ctx;
     this.sched.callModprobe = (argv) => this.modprobe(argv.slice(1), "kernel").code;
     const latency = Math.round(opts.costs.udev * MS);
     this.udevOpts = { latencyNs: latency, jitterNs: Math.round(latency * opts.jitter), childrenMax: 16, driversRule: true };
@@ -234,9 +231,38 @@ export class KernelBackend implements FlavourBackend {
     });
   }
 
+  /** depmod's output for the installed modules, and kmod's view of it (modprobe's env, udev's context). */
+  private installModules(): { moduleDir: ModuleDir; env: ModprobeEnv; ctx: KmodContext } {
+    const k = this.kernel;
+    const release = this.cat.kver;
+    const moduleDir = catalogueModuleDir(this.cat, this.extraSoftdeps, this.opts.missing);
+    const env = modelModprobeEnv(k, { moduleDir, release, configFiles: [], insertFailures: this.inserts, trace: this.simTrace });
+    env.kernel = this.waitingForLoaders(env.kernel);
+    const ctx = createKmodContext({
+      moduleDir,
+      dirname: `/lib/modules/${release}`,
+      configFiles: [],
+      kernel: this.waitingForLoaders(modelKmodKernel(k, { insertFailures: this.inserts, trace: this.simTrace, runModprobe: (argv) => this.modprobe(argv, "udev").code })),
+      checkModuleFiles: false,
+    });
+    return { moduleDir, env, ctx };
+  }
+
+  /** Modules installed or removed on the host and depmod re-run (e.g. a variant package installed). */
+  setMissing(missing: ReadonlySet<string>): void {
+    this.opts = { ...this.opts, missing };
+    this.images.clear();
+    const { moduleDir, env, ctx } = this.installModules();
+    this.moduleDir = moduleDir;
+    this.env = env;
+    this.ctx = ctx;
+  }
+
   private imageOf(m: ModuleDef, probeVfioPlatform: (dev: Device, k: Kernel) => number): ModuleImage {
     const drivers: DriverSpec[] = m.drivers.map((d) => {
-      if (d.bus === "pci") return pciDriverSpec(d.name, d.pci.map(({ flavour, ...id }) => ({ ...id, overrideOnly: flavour !== null ? PCI_ID_F_VFIO_DRIVER_OVERRIDE : 0 })));
+      // sriov_configure: assumed present (mlx5_core, vfio-pci and the variants have it); it only
+      // matters for devices with an SR-IOV capability.
+      if (d.bus === "pci") return pciDriverSpec(d.name, d.pci.map(({ flavour, ...id }) => ({ ...id, overrideOnly: flavour !== null ? PCI_ID_F_VFIO_DRIVER_OVERRIDE : 0 })), { sriovConfigure: true });
       if (d.probe === "vfio-platform") return platformDriverSpec(d.name, {}, { probe: probeVfioPlatform });
       return platformDriverSpec(d.name, { ofMatchTable: d.of.filter((o) => o.flavour === null).map((o) => ({ name: "", type: "", compatible: o.compatible })) });
     });
@@ -528,6 +554,26 @@ function globOverride(base: BusType): BusType {
     probe: (dev, drv, k) => {
       const call = (): number => (base.probe ? base.probe(dev, drv, k) : drv.probe(dev, k));
       return dev.driverOverride === null ? call() : withOverride(dev, drv.name, call);
+    },
+  };
+}
+
+/**
+ * Upstream vfio_pci_core's bus notifier (vfio_pci_bus_notifier, BUS_NOTIFY_ADD_DEVICE): a VF added
+ * while its PF is bound to a vfio driver gets driver_override = that driver's name ("Captured SR-IOV
+ * VF %s driver_override"), before the VF's initial probe.
+ */
+function vfioCapturesVfs(base: BusType): BusType {
+  return {
+    ...base,
+    onDeviceAdd: (dev, k) => {
+      base.onDeviceAdd?.(dev, k);
+      const pf = pciDevData(dev).physfn;
+      const drv = pf?.driver;
+      if (!pf || !drv || drv.bus.name !== "pci") return;
+      if (!(pciDrvData(drv).idTable ?? []).some((id) => id.overrideOnly !== 0)) return;
+      dev.driverOverride = drv.name;
+      k.trace({ kind: "vfio", text: `${drv.name} ${pf.name}: Captured SR-IOV VF ${dev.name} driver_override`, device: dev.name, driver: drv.name });
     },
   };
 }

@@ -14,7 +14,7 @@
 // driver_override keeps precedence: with an override the base match rules apply unchanged.
 import { ERRNO } from "../model/errno.ts";
 import { ofDeviceIsCompatible } from "../model/of.ts";
-import { PCI_ID_F_VFIO_DRIVER_OVERRIDE, pciMatchOneDevice } from "../model/pci.ts";
+import { PCI_ID_F_VFIO_DRIVER_OVERRIDE, pciMatchOneDevice, pciModalias } from "../model/pci.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { CALL_MODPROBE_ENV } from "../kernel/request-module.ts";
 import type { BusType, Device, Driver, SysfsAttr } from "../kernel/types.ts";
@@ -129,15 +129,70 @@ function driverFlavourAttr(known: ReadonlySet<string>, opts: FlavourInstallOptio
   };
 }
 
-function wrap(base: BusType, attr: SysfsAttr<Device>, opts: FlavourInstallOptions): BusType {
+const VF_EXT = "sriov_vf_flavour";
+
+/**
+ * SR-IOV under design (a): a PF attribute `sriov_vf_flavour` (0644, PFs only) names the flavour its
+ * VFs get. The sriov_numvfs store first requests the VF flavour alias and waits (in the writer's
+ * context, as for driver_flavour), then creates the VFs; pci_device_add() gives each VF the flavour
+ * before its initial probe (here: the bus's onDeviceAdd), so a VF binds straight to the ranked vfio
+ * driver, never to the host driver and never to an already-loaded universal vfio-pci first.
+ */
+function sriovAttrs(base: BusType, known: ReadonlySet<string>): Record<string, SysfsAttr<Device>> {
+  const numvfs = base.deviceAttrs?.sriov_numvfs;
+  if (!numvfs?.store) return {};
+  const baseStore = numvfs.store;
+  return {
+    sriov_vf_flavour: {
+      mode: 0o644,
+      visible: (dev) => pciDevData(dev).sriov !== null,
+      show: (dev) => `${typeof dev.ext.get(VF_EXT) === "string" ? String(dev.ext.get(VF_EXT)) : ""}\n`,
+      store: (dev, buf) => {
+        const nl = buf.indexOf("\n");
+        const want = nl >= 0 ? buf.slice(0, nl) : buf;
+        if (want === "") dev.ext.delete(VF_EXT);
+        else if (!known.has(want)) return -ERRNO.EINVAL;
+        else dev.ext.set(VF_EXT, want);
+        return buf.length;
+      },
+    },
+    sriov_numvfs: {
+      ...numvfs,
+      store: (dev, buf, k) => {
+        const f = dev.ext.get(VF_EXT);
+        const p = pciDevData(dev);
+        if (typeof f === "string" && p.sriov && Number(buf.trim()) > 0 && p.sriov.numVFs === 0) {
+          const vf = pciModalias({ ...p.identity, device: p.sriov.vfDevice });
+          requestModuleAlias(k, `${f}_pci:${vf.slice(vf.indexOf(":") + 1)}`, dev.name);
+        }
+        return baseStore(dev, buf, k);
+      },
+    },
+  };
+}
+
+function wrap(base: BusType, attr: SysfsAttr<Device>, opts: FlavourInstallOptions, known: ReadonlySet<string>): BusType {
   const reprobe = base.name === "pci";
   return {
     ...base,
+    onDeviceAdd: (dev, k) => {
+      base.onDeviceAdd?.(dev, k);
+      if (base.name !== "pci") return;
+      const f = pciDevData(dev).physfn?.ext.get(VF_EXT);
+      if (typeof f === "string") dev.ext.set(EXT, f);
+    },
     match: (dev, drv, k) => {
       const f = flavourOf(dev);
       if (f === null || dev.driverOverride !== null) return base.match ? base.match(dev, drv, k) : 1;
       if (base.name === "pci" && !pciDevData(dev).allowBinding) return 0;
-      return flavourScore(dev, drv, f, opts) >= 0 ? 1 : 0;
+      const score = flavourScore(dev, drv, f, opts);
+      if (score < 0) return 0;
+      // __device_attach() walks the drivers in registration order and binds the first that
+      // matches and probes; under a flavour the design ranks instead, so only the best-ranked
+      // loaded drivers match (initial probe of a flavoured VF, drivers_probe, a registration).
+      let best = score;
+      for (const d of dev.bus?.drivers ?? []) if (d !== drv) best = Math.max(best, flavourScore(dev, d, f, opts));
+      return score >= best ? 1 : 0;
     },
     probe: (dev, drv, k) => {
       const f = flavourOf(dev);
@@ -152,7 +207,7 @@ function wrap(base: BusType, attr: SysfsAttr<Device>, opts: FlavourInstallOption
         dev.driverOverride = null;
       }
     },
-    deviceAttrs: { ...base.deviceAttrs, driver_flavour: attr },
+    deviceAttrs: { ...base.deviceAttrs, driver_flavour: attr, ...(base.name === "pci" ? sriovAttrs(base, known) : {}) },
   };
 }
 
@@ -160,7 +215,7 @@ function wrap(base: BusType, attr: SysfsAttr<Device>, opts: FlavourInstallOption
 export function installDriverFlavour(k: Kernel, opts: FlavourInstallOptions = {}): ReadonlySet<string> {
   const known = new Set<string>([...Object.values(opts.pciFlagFlavours ?? { [PCI_ID_F_VFIO_DRIVER_OVERRIDE]: FLAVOUR_VFIO }), ...Object.values(opts.platform ?? {}).map((p) => p.flavour)]);
   const attr = driverFlavourAttr(known, opts);
-  for (const name of ["pci", "platform"]) if (k.buses.has(name)) k.setBusType(name, wrap(k.bus(name).type, attr, opts));
+  for (const name of ["pci", "platform"]) if (k.buses.has(name)) k.setBusType(name, wrap(k.bus(name).type, attr, opts, known));
   return known;
 }
 
