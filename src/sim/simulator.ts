@@ -140,6 +140,31 @@ function modinfoOf(m: ScenarioModule): [string, string][] {
   return info;
 }
 
+/**
+ * The modules each module uses directly, from modules.dep. depmod writes every module's full
+ * dependency closure in load order; the direct users are approximated by its transitive reduction
+ * (a dependency reachable through another dependency is taken as used only through it), which gives
+ * e.g. nvme → nvme_core, nvme_core → t10_pi as lsmod shows on Debian 6.1. It undercounts a module
+ * that also calls a deeper dependency directly (virtio_net uses virtio_ring as well as virtio): the
+ * real direct users are in each .ko's symbol table, which modules.dep does not keep.
+ */
+export function usesFromModulesDep(depText: string): Map<string, string[]> {
+  const name = (path: string): string => path.slice(path.lastIndexOf("/") + 1).replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_");
+  const closure = new Map<string, string[]>();
+  for (const line of depText.split("\n")) {
+    const c = line.indexOf(":");
+    if (c <= 0) continue;
+    closure.set(name(line.slice(0, c)), line.slice(c + 1).trim().split(/\s+/).filter(Boolean).map(name));
+  }
+  const out = new Map<string, string[]>();
+  for (const [m, all] of closure) {
+    const indirect = new Set<string>();
+    for (const d of all) for (const x of closure.get(d) ?? []) indirect.add(x);
+    out.set(m, all.filter((d) => !indirect.has(d)));
+  }
+  return out;
+}
+
 function relpathOf(m: ScenarioModule): string {
   return m.relpath ?? `kernel/drivers/${m.name}.ko`;
 }
@@ -180,15 +205,14 @@ export class Simulation {
       this.moduleDir = opts.moduleDir;
       const aliasText = this.moduleDir.text("modules.alias") ?? "";
       const depText = this.moduleDir.text("modules.dep") ?? "";
-      const known = new Set<string>();
-      for (const line of depText.split("\n")) {
-        const c = line.indexOf(":");
-        if (c > 0) {
-          const base = line.slice(line.lastIndexOf("/", c) + 1, c).replace(/\.ko(\.\w+)?$/, "");
-          known.add(base.replace(/-/g, "_"));
-        }
-      }
-      installAliasImages(k, imagesFromModulesAlias(aliasText), (n) => known.has(n));
+      const deps = usesFromModulesDep(depText);
+      installAliasImages(k, imagesFromModulesAlias(aliasText), (n) => deps.has(n));
+      const base = k.imageResolver!;
+      // ref_module(): each module holds a reference on the modules it uses directly.
+      k.imageResolver = (n) => {
+        const img = base(n);
+        return img ? { ...img, uses: deps.get(n) ?? [] } : undefined;
+      };
     } else {
       const order = (sc.modules.order ?? loadable.map((m) => m.name)).map((n) => {
         const m = loadable.find((x) => x.name === n);
