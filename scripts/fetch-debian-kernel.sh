@@ -15,8 +15,19 @@ if [ "$arch" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-archi
   apt-get update -qq >/dev/null
 fi
 
-# The newest linux-image-<series>.*-<arch> package that apt knows (not -dbg, -unsigned, -rt, -cloud).
-pkg=$(apt-cache search --names-only "^linux-image-${series//./\\.}\.[0-9]+-[0-9]+-${arch}$" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
+# The pinned ABI first: the recordings in test/conformance and data/debian were made with it.
+declare -A pin=([6.1]=6.1.0-56)
+pkg=""
+if [ -n "${pin[$series]:-}" ]; then
+  want="linux-image-${pin[$series]}-${arch}"
+  if apt-cache show "$want:$arch" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1; apt-cache show "$want:$arch" >/dev/null 2>&1; }; then
+    pkg=$want
+  else
+    echo "warning: $want is no longer in Debian's repository; using the newest $series package (recorded observations may differ)" >&2
+  fi
+fi
+# Else the newest linux-image-<series>.*-<arch> package that apt knows (not -dbg, -unsigned, -rt, -cloud).
+[ -n "$pkg" ] || pkg=$(apt-cache search --names-only "^linux-image-${series//./\\.}\.[0-9]+-[0-9]+-${arch}$" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
 if [ -z "$pkg" ]; then
   pkg=$(apt-cache search --names-only "^linux-image-${series//./\\.}\.[0-9]+-[0-9]+-${arch}-unsigned$" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
 fi
