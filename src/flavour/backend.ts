@@ -1,7 +1,7 @@
 // What a flavour run needs from the machine it runs on: virtual time in milliseconds, devices with
 // their bound driver, modules, userspace agents (ops.ts generators), faults and the design's udev
-// rule. Two implementations: kernel-backend.ts (the team's driver core model src/kernel, simulator
-// src/sim and kmod layer src/kmod) and world-backend.ts (the first private simulator, world.ts).
+// rule. Implemented by kernel-backend.ts on the team's driver core model (src/kernel), simulator
+// (src/sim) and kmod layer (src/kmod); the interface keeps compare.ts independent of it.
 import type { OfNode } from "../model/of.ts";
 import type { PciIdentity } from "../model/pci.ts";
 import type { Design, DeviceIdentity } from "./designs/design.ts";

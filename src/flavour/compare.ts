@@ -9,13 +9,7 @@ import type { DeviceIdentity } from "./designs/design.ts";
 import { deviceSpecName, isPlatformSpec, type DeviceSpec, type MachineSpec, type PciDeviceSpec } from "./spec.ts";
 import { DEFAULT_COSTS, errorText, type BackendOptions, type Costs, type FlavourBackend, type TraceEntry } from "./backend.ts";
 import { pciIdentity, pciSpecificity } from "./catalogue.ts";
-import { WorldBackend } from "./world-backend.ts";
 import { KernelBackend } from "./kernel-backend.ts";
-
-/** Which machine model runs the designs: the team's kernel/sim/kmod stack, or the first private simulator. */
-export const BACKENDS = ["kernel", "world"] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export const DEFAULT_BACKEND: BackendName = "kernel";
 
 export const FAULTS = ["none", "variant-missing", "modprobe-fails", "udev-slow", "udev-dead", "hot-add", "race"] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -73,7 +67,6 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  backend?: BackendName;
   seed?: number;
   jitter?: number;
   costs?: Costs;
@@ -144,13 +137,13 @@ export function requiredClosure(cat: Catalogue, name: string, out = new Set<stri
   return out;
 }
 
-export function makeBackend(cat: Catalogue, design: Design, backend: BackendName, opts: BackendOptions): FlavourBackend {
-  return backend === "world" ? new WorldBackend(cat, design, opts) : new KernelBackend(cat, design, opts);
+export function makeBackend(cat: Catalogue, design: Design, opts: BackendOptions): FlavourBackend {
+  return new KernelBackend(cat, design, opts);
 }
 
 export function runScenario(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, opts: RunOptions = {}): RunResult {
   const missing = new Set<string>(fault === "variant-missing" ? [MISSING_VARIANT] : []);
-  const world = makeBackend(cat, design, opts.backend ?? DEFAULT_BACKEND, { costs: opts.costs ?? DEFAULT_COSTS, jitter: opts.jitter ?? 0, seed: opts.seed ?? 1, missing });
+  const world = makeBackend(cat, design, { costs: opts.costs ?? DEFAULT_COSTS, jitter: opts.jitter ?? 0, seed: opts.seed ?? 1, missing });
   for (const d of machine.devices) world.addDevice(d);
   world.run();
   const t0 = Math.ceil(world.now()) + 100;
@@ -302,11 +295,11 @@ export interface SweepResult {
  * The same scenario over `n` seeded interleavings: costs jittered (x1..x3), the race agent and the
  * hot-added device at seed-dependent times in the first 60 ms of the switch.
  */
-export function sweep(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, n: number, seed0 = 1, backend: BackendName = DEFAULT_BACKEND): SweepResult {
+export function sweep(cat: Catalogue, machine: MachineSpec, design: Design, fault: Fault, n: number, seed0 = 1): SweepResult {
   const out: SweepResult = { design: design.id, fault, runs: n, allRight: 0, devicesRight: 0, devices: 0 };
   for (let i = 0; i < n; i++) {
     const seed = seed0 + i;
-    const r = runScenario(cat, machine, design, fault, { backend, seed, jitter: 2, raceOffsetMs: (seed * 7919) % 60, hotAddOffsetMs: (seed * 104729) % 60 });
+    const r = runScenario(cat, machine, design, fault, { seed, jitter: 2, raceOffsetMs: (seed * 7919) % 60, hotAddOffsetMs: (seed * 104729) % 60 });
     const right = r.devices.filter((d) => d.right).length;
     out.devicesRight += right;
     out.devices += r.devices.length;

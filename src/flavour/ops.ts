@@ -1,6 +1,6 @@
 // Userspace algorithms (libvirt's variant selection, the udev hook, the flavour switch) are written
 // once as generators that yield the operations they need — sysfs reads and writes, modprobe, reading
-// a file, sleeping — and receive each result. The simulator (world.ts) runs them in virtual time
+// a file, sleeping — and receive each result. The kernel backend (kernel-backend.ts) runs them in virtual time
 // with deterministic interleaving; run-on-ports.ts runs the very same generators against the real
 // SysfsPort / ModprobePort / FilesPort of src/ports.ts.
 import type { ErrnoName } from "../model/errno.ts";

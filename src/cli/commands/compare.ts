@@ -4,7 +4,7 @@ import { type CliIo } from "../io.ts";
 import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderSweep, renderTimeline } from "../../flavour/render.ts";
 import { sweep } from "../../flavour/compare.ts";
 import { KbindError } from "../../model/errors.ts";
-import { loadScenario, parseBackend, parseDesigns, parseFaults, runMatrix } from "./flavour-common.ts";
+import { loadScenario, parseDesigns, parseFaults, runMatrix } from "./flavour-common.ts";
 import type { RunResult } from "../../flavour/compare.ts";
 
 interface CompareOptions {
@@ -14,7 +14,6 @@ interface CompareOptions {
   timeline?: string;
   seed: string;
   sweep?: string;
-  backend?: string;
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -27,17 +26,15 @@ export function register(program: Command, io: CliIo): void {
     .option("--timeline <design/fault>", "print the switch timeline of one run, e.g. a/none")
     .option("--seed <n>", "seed for the simulator", "1")
     .option("--sweep <n>", "also run each design x fault over n seeded interleavings (jittered costs, fault timing)")
-    .option("--backend <name>", "machine model: kernel (src/kernel + src/sim + src/kmod) or world (the first private simulator)", "kernel")
     .option("--json", "machine-readable output")
     .action((scenario: string | undefined, opts: CompareOptions) => {
       const loaded = loadScenario(scenario);
       const designs = parseDesigns(opts.design);
       const faults = parseFaults(opts.fault);
-      const backend = parseBackend(opts.backend);
-      const matrix = runMatrix(loaded, designs, faults, Number(opts.seed), backend);
+      const matrix = runMatrix(loaded, designs, faults, Number(opts.seed));
       if (opts.json === true) {
         const runs = [...matrix.values()].map((r) => ({ ...r, trace: r.trace.map((t) => ({ ...t, t: Math.round((t.t - r.switchStart) * 100) / 100 })) }));
-        io.out(`${JSON.stringify({ machine: loaded.machine.name, kver: loaded.machine.kver, backend, runs }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ machine: loaded.machine.name, kver: loaded.machine.kver, runs }, null, 2)}\n`);
         return;
       }
       const style = { color: io.isTty };
@@ -49,7 +46,7 @@ export function register(program: Command, io: CliIo): void {
       if (opts.sweep !== undefined) {
         const n = Number(opts.sweep);
         if (!Number.isInteger(n) || n < 1 || n > 10000) throw new KbindError("BAD_SWEEP", `--sweep wants a count from 1 to 10000, not "${opts.sweep}"`, {});
-        const results = faults.flatMap((f) => designs.map((d) => sweep(loaded.cat, loaded.machine, d, f, n, Number(opts.seed), backend)));
+        const results = faults.flatMap((f) => designs.map((d) => sweep(loaded.cat, loaded.machine, d, f, n, Number(opts.seed))));
         io.out(`\nover ${n} seeded interleavings (runs with every device right):\n${renderSweep(results, designs, faults, style)}\n`);
       }
       if (opts.timeline !== undefined) {

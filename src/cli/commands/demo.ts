@@ -5,19 +5,18 @@ import { type CliIo } from "../io.ts";
 import { FAULTS, type RunResult } from "../../flavour/compare.ts";
 import { DESIGNS } from "../../flavour/designs/index.ts";
 import { renderCostTable, renderDeviceTable, renderFaultMatrix, renderTimeline, renderVerdict } from "../../flavour/render.ts";
-import { loadScenario, parseBackend, runMatrix } from "./flavour-common.ts";
+import { loadScenario, runMatrix } from "./flavour-common.ts";
 
 export function register(program: Command, io: CliIo): void {
   program
     .command("demo")
     .description("the main job: boot the default server and switch devices to vfio under the four designs, with faults")
     .option("--timeline <design>", "which design's timeline to print", "a")
-    .option("--backend <name>", "machine model: kernel (src/kernel + src/sim + src/kmod) or world (the first private simulator)", "kernel")
-    .action((opts: { timeline: string; backend: string }) => {
+    .action((opts: { timeline: string }) => {
       const loaded = loadScenario(undefined);
       const { machine } = loaded;
       const style = { color: io.isTty };
-      const matrix = runMatrix(loaded, DESIGNS, FAULTS, 1, parseBackend(opts.backend));
+      const matrix = runMatrix(loaded, DESIGNS, FAULTS);
       const runs = DESIGNS.map((d) => matrix.get(`${d.id}/none`)).filter((r): r is RunResult => r !== undefined);
       const vfio = machine.devices.filter((d) => d.vfio === true).length;
       io.out(

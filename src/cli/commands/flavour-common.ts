@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KbindError } from "../../model/errors.ts";
-import { BACKENDS, DEFAULT_BACKEND, FAULTS, runScenario, type BackendName, type Fault, type RunResult } from "../../flavour/compare.ts";
+import { FAULTS, runScenario, type Fault, type RunResult } from "../../flavour/compare.ts";
 import type { Design } from "../../flavour/designs/design.ts";
 import { DESIGNS, designById } from "../../flavour/designs/index.ts";
 import { DEFAULT_MACHINE, loadMachine, type Loaded } from "../../flavour/load.ts";
@@ -43,15 +43,8 @@ export function parseFaults(list: string): Fault[] {
   });
 }
 
-export function parseBackend(name: string | undefined): BackendName {
-  if (name === undefined) return DEFAULT_BACKEND;
-  const b = BACKENDS.find((x) => x === name);
-  if (!b) throw new KbindError("BAD_BACKEND", `unknown backend "${name}" (one of ${BACKENDS.join(", ")})`, {});
-  return b;
-}
-
-export function runMatrix(loaded: Loaded, designs: readonly Design[], faults: readonly Fault[], seed = 1, backend: BackendName = DEFAULT_BACKEND): Map<string, RunResult> {
+export function runMatrix(loaded: Loaded, designs: readonly Design[], faults: readonly Fault[], seed = 1): Map<string, RunResult> {
   const out = new Map<string, RunResult>();
-  for (const f of faults) for (const d of designs) out.set(`${d.id}/${f}`, runScenario(loaded.cat, loaded.machine, d, f, { seed, backend }));
+  for (const f of faults) for (const d of designs) out.set(`${d.id}/${f}`, runScenario(loaded.cat, loaded.machine, d, f, { seed }));
   return out;
 }

@@ -5,7 +5,6 @@
 // vfio_pci when none is found"), loads it, and rebinds with driver_override. It needs a live udev.
 import { KbindError } from "../../model/errors.ts";
 import { linkBase, runModprobe, sysList, sysRead, sysDriverLink, sysWrite, type Proc } from "../ops.ts";
-import type { SimDevice, UdevHook, World } from "../world.ts";
 import { devPath, type Design, type DevRef, type DeviceIdentity } from "./design.ts";
 import { overrideAndRebind, reattachToHost } from "./reattach.ts";
 
@@ -38,15 +37,6 @@ export const designD: Design = {
   title: "udev hook picks a variant, else vfio_pci",
   short: "udev hook",
   config: { flavourAttr: false, resetLookup: "first", overrideGlob: false, extraSoftdeps: [] },
-  udevHook(switchSet: readonly DevRef[]): UdevHook {
-    let keys: Set<string> | null = null;
-    return (world: World, dev: SimDevice, action: string) => {
-      keys ??= new Set(switchSet.map((r) => world.findDevice(r.bus, r.name)).filter((d): d is SimDevice => d !== undefined).map(ruleKey));
-      if (action !== "add" && action !== "change") return null;
-      if (!keys.has(ruleKey(dev))) return null;
-      return udevVfioHook({ bus: dev.bus, name: dev.name });
-    };
-  },
   udevRule(switchSet: readonly DeviceIdentity[]) {
     const keys = new Set(switchSet.map(ruleKey));
     return {

@@ -4,9 +4,20 @@
 import type { OfNode } from "../../model/of.ts";
 import type { PciIdentity } from "../../model/pci.ts";
 import type { Proc } from "../ops.ts";
-import type { UdevHook, WorldConfig } from "../world.ts";
 
 export type DesignId = "a" | "b" | "c" | "d";
+
+/** The kernel side of a design, applied by the kernel backend as bus-type wrappers and module-dir content. */
+export interface DesignConfig {
+  /** driver_flavour attribute and flavour-aware matching (design a; kernel-flavour.ts). */
+  flavourAttr: boolean;
+  /** vfio_platform reset lookup: upstream's first compatible only, or every string best first. */
+  resetLookup: "first" | "all";
+  /** driver_override compared with fnmatch() against driver and module name (design b). */
+  overrideGlob: boolean;
+  /** Extra MODULE_SOFTDEP pre: lines depmod writes to modules.softdep (design b's vfio_pci list). */
+  extraSoftdeps: { module: string; pre: string[] }[];
+}
 
 export interface DevRef {
   bus: "pci" | "platform";
@@ -21,11 +32,9 @@ export interface Design {
   id: DesignId;
   title: string;
   short: string;
-  config: Pick<WorldConfig, "flavourAttr" | "resetLookup" | "overrideGlob" | "extraSoftdeps">;
-  /** The udev hook this design installs when the switch starts (design d), keyed on the switch set. */
-  udevHook?: (switchSet: readonly DevRef[]) => UdevHook;
+  config: DesignConfig;
   /**
-   * The same hook for the kernel backend: a udev rule (matching device identities, as rules match
+   * The udev hook this design installs when the switch starts (design d): a udev rule (matching device identities, as rules match
    * ATTR{vendor}/ATTR{device}) and the RUN program it starts for a matching add/change event.
    */
   udevRule?: (switchSet: readonly DeviceIdentity[]) => UdevRule;
