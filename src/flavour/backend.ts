@@ -41,14 +41,12 @@ export interface Costs {
   modprobeExec: number;
   /** finit_module() of one module including its init. */
   insmod: number;
-  /** A driver's probe(). */
-  probe: number;
   /** udev picking up and running one event (normal / slow). */
   udev: number;
   udevSlow: number;
 }
 
-export const DEFAULT_COSTS: Costs = { sysfs: 0.02, modprobeExec: 6, insmod: 9, probe: 2, udev: 1, udevSlow: 2500 };
+export const DEFAULT_COSTS: Costs = { sysfs: 0.02, modprobeExec: 6, insmod: 9, udev: 1, udevSlow: 2500 };
 
 export interface BackendOptions {
   costs: Costs;

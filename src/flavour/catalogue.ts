@@ -242,13 +242,6 @@ function applySoftdep(modules: Map<string, ModuleDef>, line: string): void {
   }
 }
 
-/** The modules.alias text for this catalogue (what libvirt reads), as depmod writes it. */
-export function aliasText(cat: Catalogue, exclude: ReadonlySet<string> = new Set()): string {
-  let s = "# Aliases extracted from modules themselves.\n";
-  for (const a of cat.aliases) if (!exclude.has(a.module)) s += `alias ${a.pattern} ${a.module}\n`;
-  return s;
-}
-
 /** Specificity of a PCI entry: 7 minus the number of whole-field wildcards (libvirt's metric). */
 export function pciSpecificity(id: FlavouredPciId): number {
   let n = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aliasText, pciAliasOf, pciIdFromAlias } from "../../src/flavour/catalogue.ts";
+import { pciAliasOf, pciIdFromAlias } from "../../src/flavour/catalogue.ts";
+import { catalogueModuleDir } from "../../src/flavour/kernel-backend.ts";
 import { loadDefault, readRepo } from "./load-default.ts";
 
 describe("catalogue: Debian 6.1 arm64 metadata + upstream vfio variant tables", () => {
@@ -19,8 +20,8 @@ describe("catalogue: Debian 6.1 arm64 metadata + upstream vfio variant tables", 
     expect(n).toBeGreaterThan(3000);
   });
 
-  it("gives each variant the vfio_pci: alias do_pci_entry emits for PCI_DRIVER_OVERRIDE_DEVICE_VFIO", () => {
-    const text = aliasText(cat);
+  it("gives each variant the vfio_pci: alias do_pci_entry emits for PCI_DRIVER_OVERRIDE_DEVICE_VFIO (in the modules.alias depmod writes from the catalogue's modinfo)", () => {
+    const text = catalogueModuleDir(cat, [], new Set()).text("modules.alias") ?? "";
     expect(text).toContain("alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
     expect(text).toContain("alias vfio_pci:v000010DEd00002342sv*sd*bc*sc*i* nvgrace_gpu_vfio_pci\n");
     expect(text).toContain("alias vfio_pci:v000019E5d0000A256sv*sd*bc*sc*i* hisi_acc_vfio_pci\n");
