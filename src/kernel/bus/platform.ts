@@ -2,7 +2,7 @@
 // modalias_show, driver_override_store/show). OF and ACPI companions via src/model/{of,acpi}.ts.
 import { ERRNO } from "../../model/errno.ts";
 import { ofUeventVars } from "../../model/of.ts";
-import { platformMatch, platformModaliases, type PlatformDeviceId, type PlatformIdentity } from "../../model/platform.ts";
+import { platformMatch, platformModaliases, platformUeventModaliases, type PlatformDeviceId, type PlatformIdentity } from "../../model/platform.ts";
 import type { OfDeviceId } from "../../model/of.ts";
 import type { AcpiDeviceId } from "../../model/acpi.ts";
 import type { BusType, Device, Driver, DriverSpec } from "../types.ts";
@@ -49,7 +49,7 @@ export const platformBusType: BusType = {
   uevent: (dev) => {
     const id = platformDevData(dev);
     const vars: [string, string][] = id.of ? ofUeventVars(id.of) : [];
-    for (const m of platformModaliases(id)) vars.push(["MODALIAS", m]);
+    for (const m of platformUeventModaliases(id)) vars.push(["MODALIAS", m]);
     return vars;
   },
   modalias: (dev) => platformModaliases(platformDevData(dev)),
