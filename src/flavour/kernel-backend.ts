@@ -153,6 +153,8 @@ export class KernelBackend implements FlavourBackend {
   private ctx: KmodContext;
   private readonly labels = new Map<string, DeviceIdentity>();
   private readonly boundAt = new Map<string, number>();
+  /** Per driver_flavour file: when the last store on it returns, in its writer's time. */
+  private readonly storeBusyUntil = new Map<string, number>();
   /** Virtual ns at which each module finished loading, in its loader's time. */
   private readonly readyAt = new Map<string, number>();
   private readonly uevents = new Map<number, Uevent>();
@@ -476,11 +478,18 @@ export class KernelBackend implements FlavourBackend {
         case "write": {
           this.writes++;
           this.push("write", `write ${JSON.stringify(op.data)} > ${op.path}`, undefined, agent);
+          // Design (a) serialises driver_flavour stores per device: a store made while an earlier
+          // one is still waiting for modprobe (in that writer's time) waits for it first.
+          const serial = op.path.endsWith("/driver_flavour") ? op.path : null;
+          const busy = serial !== null ? this.storeBusyUntil.get(serial) : undefined;
+          if (busy !== undefined && busy > this.localNow()) this.charge += busy - this.localNow();
           try {
             return ok(this.sysfs.writeSync(op.path, op.data));
           } catch (e) {
             if (e instanceof SysfsError) this.push("write", `write to ${op.path} failed: ${e.errno}`, undefined, agent);
             throw e;
+          } finally {
+            if (serial !== null) this.storeBusyUntil.set(serial, this.localNow());
           }
         }
         case "modprobe":

@@ -181,6 +181,20 @@ describe("driver_flavour ranking (design a) with kmod's modprobe as the usermode
     expect(drv(b, "0000:03:00.1")).toBe("qat_vfio_pci");
   });
 
+  it("stores on one device are serialised: a clear made while the vfio store waits for modprobe returns after it, and wins", () => {
+    const b = machine({ flavourAttr: true });
+    const done: Record<string, number> = {};
+    const ref = { bus: "pci" as const, name: "0000:01:00.2" };
+    b.spawn("switch", designA.switchToVfio(ref, { kver: "test" }), () => (done.switch = b.now()));
+    b.at(1, () => {
+      b.spawn("restore", designA.returnToHost(ref, { kver: "test" }), () => (done.restore = b.now()));
+    });
+    b.run();
+    expect(done.switch).toBeGreaterThan(1); // modprobe of vfio_pci's chain and the variant takes virtual time
+    expect(done.restore).toBeGreaterThanOrEqual(done.switch!);
+    expect(drv(b, "0000:01:00.2")).toBe("mlx5_core");
+  });
+
   it("modprobe failing (every finit_module -EPERM): the store returns ENODEV and nothing is unbound", () => {
     const b = machine({ flavourAttr: true });
     b.setModprobeFails(true);
