@@ -133,7 +133,25 @@ export function readOnlyHostKernel(opts: { sysModule?: string; cmdline?: string 
         }
       }
     },
+    // kmod_module_get_refcnt: /sys/module/<name>/refcnt, -errno when it cannot be read.
+    moduleRefcnt(name: string): number {
+      try {
+        return Number.parseInt(readFileSync(join(sysModule, name, "refcnt"), "latin1"), 10);
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "ENOENT" ? -2 : -13;
+      }
+    },
+    // kmod_module_get_holders: /sys/module/<name>/holders/ entries.
+    moduleHolders(name: string): string[] | number {
+      try {
+        return readdirSync(join(sysModule, name, "holders"));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return code === "ENOENT" ? -2 : code === "ENOTDIR" ? -20 : -13;
+      }
+    },
     insertModule: () => -1,
+    // Never delete_module on the host: -EPERM, whatever modprobe -r asks.
     deleteModule: () => -1,
     runCommand: () => -1,
     kernelCmdline: () => opts.cmdline ?? (existsSync("/proc/cmdline") ? readFileSync("/proc/cmdline", "latin1") : ""),

@@ -208,7 +208,7 @@ export class KmodContext {
         if (e.code === "INDEX_BAD_HEADER" && e.location.offset === 0 && e.message.includes("magic check fail"))
           this.log("run", "ERROR", "../libkmod/libkmod-index.c", 790, "index_mm_open", e.message.slice(e.message.indexOf("magic check fail")));
         else if (e.code === "INDEX_BAD_HEADER" && e.message.includes("major version check fail"))
-          this.log("run", "ERROR", "../libkmod/libkmod-index.c", 796, "index_mm_open", e.message.slice(e.message.indexOf("major version check fail")));
+          this.log("run", "ERROR", "../libkmod/libkmod-index.c", 797, "index_mm_open", e.message.slice(e.message.indexOf("major version check fail")));
         else if (e.code !== "INDEX_BAD_HEADER") this.log("run", "ERROR", "kbind", 0, "index", e.message);
         return false;
       }

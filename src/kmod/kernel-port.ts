@@ -17,4 +17,12 @@ export interface KmodKernelPort {
   runCommand(cmd: string, env: Record<string, string>): number;
   /** Contents of /proc/cmdline. */
   kernelCmdline(): string;
+  /**
+   * kmod_module_get_refcnt: /sys/module/<name>/refcnt, or -errno when the file is absent (-ENOENT
+   * for a module not loaded or built in). Optional: without it modprobe -r cannot see users and
+   * leaves the refusal to delete_module (see docs/kmod.md).
+   */
+  moduleRefcnt?(name: string): number;
+  /** kmod_module_get_holders: the entries of /sys/module/<name>/holders/ (readdir order), or -errno when the directory cannot be opened. */
+  moduleHolders?(name: string): string[] | number;
 }

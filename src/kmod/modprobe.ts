@@ -7,6 +7,7 @@ import { orderConfigFiles, DEFAULT_CONFIG_PATHS } from "./config.ts";
 import { createKmodContext, type KmodContext, type KmodLog, type KmodModule } from "./context.ts";
 import type { KmodKernelPort } from "./kernel-port.ts";
 import { lookupWithError } from "./lookup.ts";
+import { rmmodAll } from "./modprobe-remove.ts";
 import type { ModuleDir } from "./module-dir.ts";
 import {
   KMOD_PROBE_APPLY_BLACKLIST,
@@ -50,11 +51,13 @@ interface LongOpt {
   val: string;
 }
 
-const SHORT = "arRibfDcnC:d:S:sqvVh";
+const SHORT = "arw:RibfDcnC:d:S:sqvVh";
 const LONG: LongOpt[] = [
   { name: "all", arg: false, val: "a" },
   { name: "remove", arg: false, val: "r" },
   { name: "remove-dependencies", arg: false, val: "5" },
+  { name: "remove-holders", arg: false, val: "5" },
+  { name: "wait", arg: true, val: "w" },
   { name: "resolve-alias", arg: false, val: "R" },
   { name: "first-time", arg: false, val: "3" },
   { name: "ignore-install", arg: false, val: "i" },
@@ -156,6 +159,7 @@ const STRERROR: Record<number, string> = {
   2: "No such file or directory",
   5: "Input/output error",
   8: "Exec format error",
+  11: "Resource temporarily unavailable",
   12: "Cannot allocate memory",
   13: "Permission denied",
   16: "Device or resource busy",
@@ -170,6 +174,15 @@ const STRERROR: Record<number, string> = {
 /** strerror(3) in the C locale for the errnos module loading returns. */
 export function strerror(errno: number): string {
   return STRERROR[errno] ?? `Unknown error ${errno}`;
+}
+
+/** strtoul(s, &end, 0) accepting only when s is non-empty and fully consumed; null otherwise. */
+function parseStrtoul(s: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return null;
+  const body = m[2]!;
+  const v = body.startsWith("0x") || body.startsWith("0X") ? parseInt(body.slice(2), 16) : body.startsWith("0") && body.length > 1 ? parseInt(body.slice(1), 8) : parseInt(body, 10);
+  return m[1] === "-" ? -v : v;
 }
 
 /** tools/modprobe.c prepend_options_from_env: MODPROBE_OPTIONS split on blanks, before argv. */
@@ -212,8 +225,11 @@ function helpText(prog: string): string {
     `\t                            be a module name to be inserted\n` +
     `\t                            or removed (-r)\n` +
     `\t-r, --remove                Remove modules instead of inserting\n` +
-    `\t    --remove-dependencies   Also remove modules depending on it\n` +
-    `\t-R, --resolve-alias         Only lookup and print alias and exit\n` +
+    `\t    --remove-dependencies   Deprecated: use --remove-holders\n` +
+    `\t    --remove-holders        Also remove module holders (use together with -r)\n` +
+    `\t-w, --wait <MSEC>           When removing a module, wait up to MSEC for\n` +
+    `\t                            module's refcount to become 0 so it can be\n` +
+    `\t                            removed (use together with -r)\n` +
     `\t    --first-time            Fail if module already inserted or removed\n` +
     `\t-i, --ignore-install        Ignore install commands\n` +
     `\t-i, --ignore-remove         Ignore remove commands\n` +
@@ -225,6 +241,7 @@ function helpText(prog: string): string {
     `\t    --force-vermagic        Ignore module's version magic\n` +
     `\n` +
     `Query Options:\n` +
+    `\t-R, --resolve-alias         Only lookup and print alias and exit\n` +
     `\t-D, --show-depends          Only print module dependencies and exit\n` +
     `\t-c, --showconfig            Print out known configuration and exit\n` +
     `\t-c, --show-config           Same as --showconfig\n` +
@@ -288,6 +305,8 @@ export function modprobe(argv: string[], env: ModprobeEnv): ModprobeResult {
   let verbose = LOG_WARNING;
   let useAll = false;
   let doRemove = false;
+  let removeHolders = false;
+  let waitMsec = 0;
   let lookupOnly = false;
   let firstTime = false;
   let ignoreCommands = false;
@@ -320,7 +339,18 @@ export function modprobe(argv: string[], env: ModprobeEnv): ModprobeResult {
         doRemove = true;
         break;
       case "5":
+        removeHolders = true;
         break;
+      case "w": {
+        // strtoul(optarg, &endptr, 0): decimal, 0x hex or 0 octal, optional sign/blanks; whole string.
+        const w = parseStrtoul(o.arg ?? "");
+        if (w === null) {
+          log(LOG_ERR, `unexpected wait value '${o.arg ?? ""}'.\n`);
+          return { code: 1, stdout, stderr };
+        }
+        waitMsec = w;
+        break;
+      }
       case "R":
         lookupOnly = true;
         break;
@@ -428,9 +458,30 @@ export function modprobe(argv: string[], env: ModprobeEnv): ModprobeResult {
     flushLibkmod();
     return { code: 0, stdout, stderr };
   }
-  if (unsupported !== null || doRemove) {
-    stderr += `${prog}: kbind: ${doRemove ? "-r" : unsupported} is not modelled\n`;
+  if (unsupported !== null) {
+    stderr += `${prog}: kbind: ${unsupported} is not modelled\n`;
     return { code: 1, stdout, stderr };
+  }
+  if (doRemove) {
+    // do_modprobe: rmmod_all(ctx, args, nargs) — every operand even without -a (checked against
+    // Debian's kmod 30 with -r -n, test/kmod/modprobe-remove.test.ts).
+    const err = rmmodAll(
+      ctx,
+      operands,
+      { dryRun, force: force !== 0, firstTime, ignoreCommands, ignoreLoaded, removeHolders, waitMsec },
+      {
+        log: (m) => log(useAll ? LOG_WARNING : LOG_CRIT, m),
+        err: (m) => log(LOG_ERR, m),
+        warn: (m) => log(LOG_WARNING, m),
+        show: (m) => {
+          if (doShow || verbose > LOG_WARNING) stdout += m;
+        },
+        flush: flushLibkmod,
+        strerror,
+      },
+    );
+    flushLibkmod();
+    return { code: err >= 0 ? 0 : 1, stdout, stderr };
   }
 
   const printAction = (m: KmodModule, install: boolean, options: string): void => {

@@ -40,7 +40,7 @@ function lookupSoftdep(ctx: KmodContext, names: string[]): KmodModule[] {
   for (const n of names) {
     const r = lookupWithError(ctx, n);
     if (r.err < 0) {
-      ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 0, "lookup_softdep", `failed to lookup soft dependency '${n}', continuing anyway.`);
+      ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 1567, "lookup_softdep", `failed to lookup soft dependency '${n}', continuing anyway.`);
       continue;
     }
     out.push(...r.modules);
@@ -118,12 +118,10 @@ function doInstallCommands(ctx: KmodContext, m: KmodModule, options: string | nu
   }
   const cmd = command.split(CMDLINE_OPTS).join(opts);
   const status = ctx.kernel.runCommand(cmd, { MODPROBE_MODULE: m.name });
-  if (status === -1) {
-    ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 0, "command_do", `Could not run install command '${cmd}' for module ${m.name}: No such file or directory`);
-    return -EINVAL;
-  }
+  // command_do: `if (err == -1 || WEXITSTATUS(err))`, and WEXITSTATUS(-1) is 255.
   if (status !== 0) {
-    ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 0, "command_do", `Error running install command '${cmd}' for module ${m.name}: retcode ${status}`);
+    const retcode = status === -1 ? 255 : status;
+    ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 1047, "command_do", `Error running install command '${cmd}' for module ${m.name}: retcode ${retcode}`);
     return -EINVAL;
   }
   return 0;
@@ -133,7 +131,7 @@ function doInstallCommands(ctx: KmodContext, m: KmodModule, options: string | nu
 function insertModule(ctx: KmodContext, m: KmodModule, options: string | null): number {
   const path = m.getPath();
   if (path === null) {
-    ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 0, "kmod_module_insert_module", `could not find module by name='${m.name}'`);
+    ctx.log("run", "ERROR", "../libkmod/libkmod-module.c", 895, "kmod_module_insert_module", `could not find module by name='${m.name}'`);
     return -ENOENT;
   }
   return ctx.kernel.insertModule(m.name, path, options ?? "");

@@ -19,7 +19,11 @@ const SAFE = new Set(["-R", "--resolve-alias", "-D", "--show-depends", "-n", "--
 
 export function assertSafeModprobeArgs(args: string[]): void {
   if (!args.some((a) => SAFE.has(a))) throw new Error(`refusing to run real modprobe without a safe flag: ${args.join(" ")}`);
-  if (args.includes("-r") || args.includes("--remove")) throw new Error("refusing modprobe -r");
+  // -r only as a dry run (rmmod_do_remove_module and command_do return before delete_module /
+  // system() when dry_run is set; -D sets dry_run too).
+  const dry = args.some((a) => a === "-n" || a === "--dry-run" || a === "-D" || a === "--show-depends");
+  if ((args.includes("-r") || args.includes("--remove")) && !dry) throw new Error("refusing modprobe -r without -n/-D");
+  if (args.some((a) => /^-[^-]*r/.test(a) && a !== "-r")) throw new Error(`refusing combined short options with r: ${args.join(" ")}`);
 }
 
 export function tempRoot(prefix = "kbind-kmod-"): string {
