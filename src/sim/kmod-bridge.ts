@@ -3,6 +3,7 @@
 // /proc/cmdline — and a ModprobeEnv so kmod's modprobe (src/kmod/modprobe.ts) runs against it.
 import type { Kernel } from "../kernel/kernel.ts";
 import type { KmodKernelPort, ModuleInitstate } from "../kmod/kernel-port.ts";
+import { ERRNO } from "../model/errno.ts";
 import type { ConfigPathEntry } from "../kmod/config.ts";
 import { modprobe, type ModprobeEnv, type ModprobeResult } from "../kmod/modprobe.ts";
 import type { ModuleDir } from "../kmod/module-dir.ts";
@@ -35,6 +36,17 @@ export function modelKmodKernel(k: Kernel, opts: BridgeOptions = {}): KmodKernel
     deleteModule: (name) => {
       opts.trace?.add("kmod", "delete_module", `delete_module ${name}`, { module: name });
       return k.deleteModule(name);
+    },
+    // /sys/module/<m>/refcnt and /sys/module/<m>/holders/ (kernel/module/sysfs.c), which modprobe -r
+    // reads: both exist only for a loaded module, not for a built-in one (-ENOENT otherwise).
+    moduleRefcnt: (name) => {
+      const m = k.modules.get(name);
+      return m && !m.builtin ? m.refcnt : -ERRNO.ENOENT;
+    },
+    moduleHolders: (name) => {
+      const m = k.modules.get(name);
+      if (!m || m.builtin) return -ERRNO.ENOENT;
+      return [...k.modules.values()].filter((x) => x.uses.includes(name)).map((x) => x.name);
     },
     runCommand: (cmd) => {
       // The model has no shell: true/false and modprobe invocations are executed, anything else is
