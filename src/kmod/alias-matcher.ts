@@ -81,12 +81,107 @@ function postOrderCmp(a: string, b: string): number {
   return b.length - a.length;
 }
 
+// PCI fast path. file2alias's do_pci_entry writes fixed-layout patterns
+// `pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X` (or `vfio_pci:`) whose fields are each either
+// upper-case hex or a whole `*` (class bytes masked to 00/FF, so never half a field), with an
+// optional trailing `*`. A device key has the same layout with every field hex. Lower-case field
+// separators never occur in upper-case hex, so for such a key fnmatch(pattern, key) holds iff every
+// non-`*` field is equal: the fields are compared directly, candidates found by (vendor, device).
+const PCI_FIELDS: readonly (readonly [string, number])[] = [["v", 8], ["d", 8], ["sv", 8], ["sd", 8], ["bc", 2], ["sc", 2], ["i", 2]];
+
+function hexVal(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/**
+ * The 7 fields of a fixed-layout PCI alias from `start` (after the prefix) into `out` as numbers,
+ * -1 for `*` (only when `allowWild`); false when `s` is not that layout. Allocation-free.
+ */
+function parsePciLayout(s: string, start: number, allowWild: boolean, out: Float64Array | number[]): boolean {
+  let i = start;
+  for (let f = 0; f < 7; f++) {
+    const [sep, n] = PCI_FIELDS[f]!;
+    for (let k = 0; k < sep.length; k++) if (s.charCodeAt(i + k) !== sep.charCodeAt(k)) return false;
+    i += sep.length;
+    if (allowWild && s.charCodeAt(i) === 42) {
+      out[f] = -1;
+      i++;
+      continue;
+    }
+    let v = 0;
+    for (let k = 0; k < n; k++) {
+      const h = hexVal(s.charCodeAt(i + k));
+      if (h < 0) return false;
+      v = v * 16 + h;
+    }
+    out[f] = v;
+    i += n;
+  }
+  if (allowWild && i === s.length - 1 && s.charCodeAt(i) === 42) i++;
+  return i === s.length;
+}
+
+interface PciEntry {
+  e: Entry;
+  /** sv, sd, bc, sc, i (-1 = any). */
+  sv: number;
+  sd: number;
+  bc: number;
+  sc: number;
+  i: number;
+}
+
+class PciIndex {
+  /** vendor → device → entries (both exact). */
+  readonly byVd = new Map<number, Map<number, PciEntry[]>>();
+  readonly byV = new Map<number, PciEntry[]>();
+  readonly byD = new Map<number, PciEntry[]>();
+  readonly any: PciEntry[] = [];
+  readonly all: Entry[] = [];
+
+  add(e: Entry, f: number[]): void {
+    const pe: PciEntry = { e, sv: f[2]!, sd: f[3]!, bc: f[4]!, sc: f[5]!, i: f[6]! };
+    this.all.push(e);
+    const [v, d] = [f[0]!, f[1]!];
+    const push = (m: Map<number, PciEntry[]>, k: number): void => {
+      const l = m.get(k);
+      if (l) l.push(pe);
+      else m.set(k, [pe]);
+    };
+    if (v >= 0 && d >= 0) {
+      let m = this.byVd.get(v);
+      if (!m) this.byVd.set(v, (m = new Map<number, PciEntry[]>()));
+      push(m, d);
+    } else if (v >= 0) push(this.byV, v);
+    else if (d >= 0) push(this.byD, d);
+    else this.any.push(pe);
+  }
+
+  private static scan(l: PciEntry[] | undefined, k: Float64Array, out: Entry[]): void {
+    if (!l) return;
+    for (const pe of l) {
+      if ((pe.sv < 0 || pe.sv === k[2]) && (pe.sd < 0 || pe.sd === k[3]) && (pe.bc < 0 || pe.bc === k[4]) && (pe.sc < 0 || pe.sc === k[5]) && (pe.i < 0 || pe.i === k[6])) out.push(pe.e);
+    }
+  }
+
+  /** Entries matching a fixed-layout key with fields `k`. */
+  collect(k: Float64Array, out: Entry[]): void {
+    PciIndex.scan(this.byVd.get(k[0]!)?.get(k[1]!), k, out);
+    PciIndex.scan(this.byV.get(k[0]!), k, out);
+    PciIndex.scan(this.byD.get(k[1]!), k, out);
+    PciIndex.scan(this.any, k, out);
+  }
+}
+
 export class AliasMatcher {
   private readonly exact = new Map<string, IndexValue[]>();
   /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
   private readonly prefixes: PrefixNode = { label: "", children: new Map(), group: null };
   private stamp = 0;
   private readonly hits: Entry[] = [];
+  /** Fixed-layout `pci:` / `vfio_pci:` patterns, kept out of the prefix trie. */
+  private readonly pci = new Map<string, PciIndex>();
+  private readonly pciKey = new Float64Array(7);
 
   constructor(entries: { key: string; values: IndexValue[] }[]) {
     const wild: Entry[] = [];
@@ -110,6 +205,14 @@ export class AliasMatcher {
     wild.forEach((e, i) => (e.rank = i));
     const raw = new Map<number, Map<string, Entry[]>>();
     for (const e of wild) {
+      const prefix = e.pattern.startsWith("pci:") ? "pci:" : e.pattern.startsWith("vfio_pci:") ? "vfio_pci:" : null;
+      const f: number[] = [];
+      if (prefix !== null && parsePciLayout(e.pattern, prefix.length, true, f)) {
+        let idx = this.pci.get(prefix);
+        if (!idx) this.pci.set(prefix, (idx = new PciIndex()));
+        idx.add(e, f);
+        continue;
+      }
       let m = raw.get(e.w);
       if (!m) raw.set(e.w, (m = new Map<string, Entry[]>()));
       const p = e.pattern.slice(0, e.w);
@@ -224,6 +327,17 @@ export class AliasMatcher {
       }
       if (e.match(sub)) hits.push(e);
     };
+    if (this.pci.size > 0) {
+      const prefix = key.startsWith("pci:") ? "pci:" : key.startsWith("vfio_pci:") ? "vfio_pci:" : null;
+      const idx = prefix !== null ? this.pci.get(prefix) : undefined;
+      if (idx) {
+        const kf = this.pciKey;
+        if (parsePciLayout(key, prefix!.length, false, kf)) {
+          idx.collect(kf, hits);
+          for (const e of hits) e.stamp = stamp;
+        } else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) test(e); // any other key shape: fnmatch
+      }
+    }
     let node: PrefixNode | undefined = this.prefixes;
     for (let w = 0; node; w++) {
       if (node.label !== "") {

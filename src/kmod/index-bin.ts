@@ -86,7 +86,9 @@ export class KmodIndex {
         const sf = first > 127 ? first - 256 : first;
         const sl = last > 127 ? last - 256 : last;
         if (sf > sl) throw new KbindError("INDEX_CORRUPT", `${file}: child range ${first}..${last} at offset ${p - 2} is inverted`, { file, offset: p - 2 });
-        const count = last - first + 1;
+        // child_count = last - first + 1 on the signed chars (a range like 0xB1..0x75 passes the
+        // signed check above; the unsigned difference would be negative).
+        const count = sl - sf + 1;
         if (p + 4 * count > bytes.length) throw new KbindError("INDEX_CORRUPT", `${file}: child table at offset ${p} is truncated`, { file, offset: p });
         const words: number[] = [];
         for (let i = 0; i < count; i++) words.push(dv.getUint32(p + 4 * i));

@@ -71,6 +71,13 @@ describe("bad input (fuzzed): kmod's behaviour or a KbindError, never a hang or 
     );
   });
 
+  it("a child range inverted only as unsigned bytes (0xB1..0x75: signed -79..117, libkmod's child_count 197) is INDEX_CORRUPT, not a RangeError", () => {
+    const b = good.slice();
+    b[230] = 177;
+    b[8] = 112;
+    expect(() => KmodIndex.parse(b)).toThrow(/child table at offset 232 is truncated/);
+  });
+
   it("a node that points at itself (a cycle libkmod would follow forever) is INDEX_CORRUPT", () => {
     const b = new Uint8Array([0xb0, 0x07, 0xf4, 0x57, 0, 2, 0, 1, 0x20, 0, 0, 12, 0x61, 0x61, 0x20, 0, 0, 12]);
     expect(() => KmodIndex.parse(b)).toThrow(/cycle/);
