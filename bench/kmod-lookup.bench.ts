@@ -64,7 +64,9 @@ function pciKeys(): string[] {
       .toUpperCase()
       .padStart(n, "0");
   for (const a of aliases) {
-    const m = /^pci:v([0-9A-F*]+)d([0-9A-F*]+)sv([0-9A-F*]+)sd([0-9A-F*]+)bc([0-9A-F*]+)sc([0-9A-F*]+)i([0-9A-F*]+)$/.exec(a.pattern);
+    // A device's modalias has every field in hex and nothing after i%02X: the pattern's trailing
+    // `*` (file2alias adds one after a partial interface byte) is not part of a key.
+    const m = /^pci:v([0-9A-F]{8}|\*)d([0-9A-F]{8}|\*)sv([0-9A-F]{8}|\*)sd([0-9A-F]{8}|\*)bc([0-9A-F]{2}|\*)sc([0-9A-F]{2}|\*)i([0-9A-F]{2}|\*)\*?$/.exec(a.pattern);
     if (!m) continue;
     const f = (v: string, n: number): string => (v === "*" ? hex(n) : v);
     keys.push(`pci:v${f(m[1]!, 8)}d${f(m[2]!, 8)}sv${f(m[3]!, 8)}sd${f(m[4]!, 8)}bc${f(m[5]!, 2)}sc${f(m[6]!, 2)}i${f(m[7]!, 2)}`);

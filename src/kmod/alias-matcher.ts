@@ -89,6 +89,9 @@ function postOrderCmp(a: string, b: string): number {
 // non-`*` field is equal: the fields are compared directly, candidates found by (vendor, device).
 const PCI_FIELDS: readonly (readonly [string, number])[] = [["v", 8], ["d", 8], ["sv", 8], ["sd", 8], ["bc", 2], ["sc", 2], ["i", 2]];
 
+const PCI_SEP: readonly (readonly number[])[] = PCI_FIELDS.map(([sep]) => Array.from({ length: sep.length }, (_, k) => sep.charCodeAt(k)));
+const PCI_LEN: readonly number[] = PCI_FIELDS.map(([, n]) => n);
+
 function hexVal(c: number): number {
   return c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
 }
@@ -100,8 +103,8 @@ function hexVal(c: number): number {
 function parsePciLayout(s: string, start: number, allowWild: boolean, out: Float64Array | number[]): boolean {
   let i = start;
   for (let f = 0; f < 7; f++) {
-    const [sep, n] = PCI_FIELDS[f]!;
-    for (let k = 0; k < sep.length; k++) if (s.charCodeAt(i + k) !== sep.charCodeAt(k)) return false;
+    const sep = PCI_SEP[f]!;
+    for (let k = 0; k < sep.length; k++) if (s.charCodeAt(i + k) !== sep[k]) return false;
     i += sep.length;
     if (allowWild && s.charCodeAt(i) === 42) {
       out[f] = -1;
@@ -109,13 +112,12 @@ function parsePciLayout(s: string, start: number, allowWild: boolean, out: Float
       continue;
     }
     let v = 0;
-    for (let k = 0; k < n; k++) {
-      const h = hexVal(s.charCodeAt(i + k));
+    for (let k = PCI_LEN[f]!; k > 0; k--) {
+      const h = hexVal(s.charCodeAt(i++));
       if (h < 0) return false;
       v = v * 16 + h;
     }
     out[f] = v;
-    i += n;
   }
   if (allowWild && i === s.length - 1 && s.charCodeAt(i) === 42) i++;
   return i === s.length;
@@ -312,21 +314,30 @@ export class AliasMatcher {
   }
 
   /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
+  private curKey = "";
+  private curStamp = 0;
+  private subW = -1;
+  private sub = "";
+
+  /** One candidate: report it once per search if its pattern suffix matches the key's. */
+  private test(e: Entry): void {
+    if (e.stamp === this.curStamp) return;
+    e.stamp = this.curStamp;
+    if (e.w !== this.subW) {
+      this.subW = e.w;
+      this.sub = this.curKey.slice(e.w);
+    }
+    if (e.match(this.sub)) this.hits.push(e);
+  }
+
+  /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
   search(key: string): IndexValue[] {
     const hits = this.hits;
     hits.length = 0;
     const stamp = ++this.stamp;
-    let subW = -1;
-    let sub = "";
-    const test = (e: Entry): void => {
-      if (e.stamp === stamp) return;
-      e.stamp = stamp;
-      if (e.w !== subW) {
-        subW = e.w;
-        sub = key.slice(e.w);
-      }
-      if (e.match(sub)) hits.push(e);
-    };
+    this.curStamp = stamp;
+    this.curKey = key;
+    this.subW = -1;
     if (this.pci.size > 0) {
       const prefix = key.startsWith("pci:") ? "pci:" : key.startsWith("vfio_pci:") ? "vfio_pci:" : null;
       const idx = prefix !== null ? this.pci.get(prefix) : undefined;
@@ -335,7 +346,7 @@ export class AliasMatcher {
         if (parsePciLayout(key, prefix!.length, false, kf)) {
           idx.collect(kf, hits);
           for (const e of hits) e.stamp = stamp;
-        } else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) test(e); // any other key shape: fnmatch
+        } else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
       }
     }
     let node: PrefixNode | undefined = this.prefixes;
@@ -346,11 +357,11 @@ export class AliasMatcher {
       }
       const g = node.group;
       if (g) {
-        for (const e of g.residual) test(e);
+        for (const e of g.residual) this.test(e);
         for (const [len, t] of g.tails) {
           if (len > key.length - w) continue;
           const l = t.get(key.slice(key.length - len));
-          if (l) for (const e of l) test(e);
+          if (l) for (const e of l) this.test(e);
         }
         if (g.grams.size > 0 && key.length - w >= GRAM) {
           const bits = g.gramBits;
@@ -360,7 +371,7 @@ export class AliasMatcher {
             const bit = (h ^ (h >>> 13)) & 0xffff;
             if ((bits[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
             const l = g.grams.get(h);
-            if (l) for (const e of l) test(e);
+            if (l) for (const e of l) this.test(e);
           }
         }
       }
