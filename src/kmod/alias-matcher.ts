@@ -14,13 +14,15 @@
 // tested with fnmatch.
 import { fnmatch } from "./fnmatch.ts";
 import { compileGlob, type CompiledGlob } from "./glob-compiled.ts";
-import { addValue, type IndexValue } from "./index-value.ts";
+import type { IndexValue } from "./index-value.ts";
 
 interface Entry {
   pattern: string;
   w: number;
   rank: number;
   values: IndexValue[];
+  /** add_value over `values` alone: the answer when this pattern is the only one reported. */
+  solo: readonly IndexValue[];
   stamp: number;
   /** Matcher for pattern[w..] (compiled glob, or fnmatch for brackets/escapes). */
   match: CompiledGlob;
@@ -87,45 +89,78 @@ function postOrderCmp(a: string, b: string): number {
 // optional trailing `*`. A device key has the same layout with every field hex. Lower-case field
 // separators never occur in upper-case hex, so for such a key fnmatch(pattern, key) holds iff every
 // non-`*` field is equal: the fields are compared directly, candidates found by (vendor, device).
-const PCI_FIELDS: readonly (readonly [string, number])[] = [["v", 8], ["d", 8], ["sv", 8], ["sd", 8], ["bc", 2], ["sc", 2], ["i", 2]];
+// Per field: first and second separator byte (0: none), hex digit count.
+const PCI_SEP1 = Uint8Array.from([118, 100, 115, 115, 98, 115, 105]); // v d s s b s i
+const PCI_SEP2 = Uint8Array.from([0, 0, 118, 100, 99, 99, 0]); //        -  - v d c c -
+const PCI_LEN = Uint8Array.from([8, 8, 8, 8, 2, 2, 2]);
+/** Bytes of the layout after the prefix: v%08X d%08X sv%08X sd%08X bc%02X sc%02X i%02X. */
+const PCI_BODY = 49;
 
-const PCI_SEP: readonly (readonly number[])[] = PCI_FIELDS.map(([sep]) => Array.from({ length: sep.length }, (_, k) => sep.charCodeAt(k)));
-const PCI_LEN: readonly number[] = PCI_FIELDS.map(([, n]) => n);
+/** Upper-case hex digit value, -1 otherwise (file2alias prints %X; a device key is upper case). */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 48; c <= 57; c++) HEX[c] = c - 48;
+for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
 
-function hexVal(c: number): number {
-  return c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
+/**
+ * A device key's 7 fields from `start` (after the prefix) into `out` as int32 (a %08X field's
+ * top bit wraps; both sides wrap alike); false when `s` is not that layout with every field hex.
+ * Monomorphic and allocation-free: this runs once per lookup.
+ */
+function parsePciKey(s: string, start: number, out: Int32Array): boolean {
+  if (s.length !== start + PCI_BODY) return false;
+  let i = start;
+  for (let f = 0; f < 7; f++) {
+    if (s.charCodeAt(i++) !== PCI_SEP1[f]) return false;
+    const sep2 = PCI_SEP2[f]!;
+    if (sep2 !== 0 && s.charCodeAt(i++) !== sep2) return false;
+    let v = 0;
+    for (let k = PCI_LEN[f]!; k > 0; k--) {
+      const c = s.charCodeAt(i++);
+      const h = c < 128 ? HEX[c]! : -1;
+      if (h < 0) return false;
+      v = (v << 4) | h;
+    }
+    out[f] = v;
+  }
+  return true;
 }
 
 /**
- * The 7 fields of a fixed-layout PCI alias from `start` (after the prefix) into `out` as numbers,
- * -1 for `*` (only when `allowWild`); false when `s` is not that layout. Allocation-free.
+ * A stored pattern's 7 fields (build time only): int32 values and a bit per literal field;
+ * null when the pattern is not the fixed layout (each field hex or a whole `*`, optional
+ * trailing `*`).
  */
-function parsePciLayout(s: string, start: number, allowWild: boolean, out: Float64Array | number[]): boolean {
+function parsePciPattern(s: string, start: number): { vals: Int32Array; literal: number } | null {
+  const vals = new Int32Array(7);
+  let literal = 0;
   let i = start;
   for (let f = 0; f < 7; f++) {
-    const sep = PCI_SEP[f]!;
-    for (let k = 0; k < sep.length; k++) if (s.charCodeAt(i + k) !== sep[k]) return false;
-    i += sep.length;
-    if (allowWild && s.charCodeAt(i) === 42) {
-      out[f] = -1;
+    if (s.charCodeAt(i++) !== PCI_SEP1[f]) return null;
+    const sep2 = PCI_SEP2[f]!;
+    if (sep2 !== 0 && s.charCodeAt(i++) !== sep2) return null;
+    if (s.charCodeAt(i) === 42) {
       i++;
       continue;
     }
     let v = 0;
     for (let k = PCI_LEN[f]!; k > 0; k--) {
-      const h = hexVal(s.charCodeAt(i++));
-      if (h < 0) return false;
-      v = v * 16 + h;
+      const c = s.charCodeAt(i++);
+      const h = c < 128 ? HEX[c]! : -1;
+      if (h < 0) return null;
+      v = (v << 4) | h;
     }
-    out[f] = v;
+    vals[f] = v;
+    literal |= 1 << f;
   }
-  if (allowWild && i === s.length - 1 && s.charCodeAt(i) === 42) i++;
-  return i === s.length;
+  if (i === s.length - 1 && s.charCodeAt(i) === 42) i++;
+  return i === s.length ? { vals, literal } : null;
 }
 
 interface PciEntry {
   e: Entry;
-  /** sv, sd, bc, sc, i (-1 = any). */
+  /** Bit f: field f (v, d, sv, sd, bc, sc, i) is literal; the others are `*`. */
+  literal: number;
+  vals: Int32Array;
   sv: number;
   sd: number;
   bc: number;
@@ -133,57 +168,131 @@ interface PciEntry {
   i: number;
 }
 
-class PciIndex {
-  /** vendor → device → entries (both exact). */
-  readonly byVd = new Map<number, Map<number, PciEntry[]>>();
-  readonly byV = new Map<number, PciEntry[]>();
-  readonly byD = new Map<number, PciEntry[]>();
-  readonly any: PciEntry[] = [];
-  readonly all: Entry[] = [];
+const NO_ENTRIES: PciEntry[] = [];
 
-  add(e: Entry, f: number[]): void {
-    const pe: PciEntry = { e, sv: f[2]!, sd: f[3]!, bc: f[4]!, sc: f[5]!, i: f[6]! };
-    this.all.push(e);
-    const [v, d] = [f[0]!, f[1]!];
-    const push = (m: Map<number, PciEntry[]>, k: number): void => {
-      const l = m.get(k);
-      if (l) l.push(pe);
-      else m.set(k, [pe]);
-    };
-    if (v >= 0 && d >= 0) {
-      let m = this.byVd.get(v);
-      if (!m) this.byVd.set(v, (m = new Map<number, PciEntry[]>()));
-      push(m, d);
-    } else if (v >= 0) push(this.byV, v);
-    else if (d >= 0) push(this.byD, d);
-    else this.any.push(pe);
-  }
+/** A list longer than this is split by its next field, so a lookup scans few entries. */
+const SPLIT_AT = 8;
 
-  private static scan(l: PciEntry[] | undefined, k: Float64Array, out: Entry[]): void {
-    if (!l) return;
-    for (const pe of l) {
-      if ((pe.sv < 0 || pe.sv === k[2]) && (pe.sd < 0 || pe.sd === k[3]) && (pe.bc < 0 || pe.bc === k[4]) && (pe.sc < 0 || pe.sc === k[5]) && (pe.i < 0 || pe.i === k[6])) out.push(pe.e);
+/**
+ * Entries that share their leading fields, split by one more field when there are many: literal
+ * values of field `f` in `byField`, `*` in `wild`. Scanning the bucket for a key's value and the
+ * wild list reports exactly the entries of the flat list that match (the others differ in `f`).
+ */
+class PciBucket {
+  readonly all: PciEntry[] = [];
+  /** Field index the bucket is split by (2..6), or -1 while flat. */
+  f = -1;
+  byField = new Map<number, PciEntry[]>();
+  wild: PciEntry[] = [];
+
+  /** Splits by the literal field (after `from`) that spreads the entries over most buckets. */
+  seal(from: number): void {
+    if (this.all.length <= SPLIT_AT) return;
+    let best = -1;
+    let bestN = 1;
+    for (let f = from; f <= 6; f++) {
+      const vals = new Set<number>();
+      for (const pe of this.all) if ((pe.literal & (1 << f)) !== 0) vals.add(pe.vals[f]!);
+      if (vals.size > bestN) [best, bestN] = [f, vals.size];
+    }
+    if (best < 0) return;
+    this.f = best;
+    for (const pe of this.all) {
+      if ((pe.literal & (1 << best)) === 0) this.wild.push(pe);
+      else {
+        const v = pe.vals[best]!;
+        const l = this.byField.get(v);
+        if (l) l.push(pe);
+        else this.byField.set(v, [pe]);
+      }
     }
   }
 
-  /** Entries matching a fixed-layout key with fields `k`. */
-  collect(k: Float64Array, out: Entry[]): void {
-    PciIndex.scan(this.byVd.get(k[0]!)?.get(k[1]!), k, out);
-    PciIndex.scan(this.byV.get(k[0]!), k, out);
-    PciIndex.scan(this.byD.get(k[1]!), k, out);
-    PciIndex.scan(this.any, k, out);
+  collect(k: Int32Array, out: Entry[]): void {
+    if (this.f < 0) scanPci(this.all, k, out);
+    else {
+      scanPci(this.byField.get(k[this.f]!) ?? NO_ENTRIES, k, out);
+      scanPci(this.wild, k, out);
+    }
+  }
+}
+
+/** Entries of `l` whose literal fields 2..6 (sv, sd, bc, sc, i) equal the key's. */
+function scanPci(l: PciEntry[], k: Int32Array, out: Entry[]): void {
+  for (let n = 0; n < l.length; n++) {
+    const pe = l[n]!;
+    const lit = pe.literal;
+    if ((lit & 4) !== 0 && pe.sv !== k[2]) continue;
+    if ((lit & 8) !== 0 && pe.sd !== k[3]) continue;
+    if ((lit & 16) !== 0 && pe.bc !== k[4]) continue;
+    if ((lit & 32) !== 0 && pe.sc !== k[5]) continue;
+    if ((lit & 64) !== 0 && pe.i !== k[6]) continue;
+    out.push(pe.e);
+  }
+}
+
+class PciIndex {
+  /** (vendor, device) both literal: vendor → device → bucket. */
+  readonly byVd = new Map<number, Map<number, PciBucket>>();
+  /** Vendor literal, device `*`. */
+  readonly byV = new Map<number, PciBucket>();
+  /** Vendor `*`, device literal. */
+  readonly byD = new Map<number, PciBucket>();
+  /** Both `*` (class matches, catch-alls). */
+  readonly any = new PciBucket();
+  readonly all: Entry[] = [];
+
+  add(e: Entry, vals: Int32Array, literal: number): void {
+    const pe: PciEntry = { e, literal, vals, sv: vals[2]!, sd: vals[3]!, bc: vals[4]!, sc: vals[5]!, i: vals[6]! };
+    this.all.push(e);
+    const v = vals[0]!;
+    const d = vals[1]!;
+    const into = (m: Map<number, PciBucket>, key: number): void => {
+      let b = m.get(key);
+      if (!b) m.set(key, (b = new PciBucket()));
+      b.all.push(pe);
+    };
+    const hasV = (literal & 1) !== 0;
+    const hasD = (literal & 2) !== 0;
+    if (hasV && hasD) {
+      let m = this.byVd.get(v);
+      if (!m) this.byVd.set(v, (m = new Map<number, PciBucket>()));
+      into(m, d);
+    } else if (hasV) into(this.byV, v);
+    else if (hasD) into(this.byD, d);
+    else this.any.all.push(pe);
+  }
+
+  /** After the last add: split the long buckets. */
+  seal(): void {
+    for (const m of this.byVd.values()) for (const b of m.values()) b.seal(2);
+    for (const b of this.byV.values()) b.seal(2);
+    for (const b of this.byD.values()) b.seal(2);
+    this.any.seal(2);
+  }
+
+  /** Entries matching a fixed-layout key with fields `k` (in no particular order). */
+  collect(k: Int32Array, out: Entry[]): void {
+    const v = k[0]!;
+    const d = k[1]!;
+    const byD = this.byVd.get(v);
+    if (byD !== undefined) byD.get(d)?.collect(k, out);
+    if (this.byV.size > 0) this.byV.get(v)?.collect(k, out);
+    if (this.byD.size > 0) this.byD.get(d)?.collect(k, out);
+    if (this.any.all.length > 0) this.any.collect(k, out);
   }
 }
 
 export class AliasMatcher {
-  private readonly exact = new Map<string, IndexValue[]>();
+  /** Wildcard-free patterns → add_value over their values. */
+  private readonly exact = new Map<string, readonly IndexValue[]>();
   /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
   private readonly prefixes: PrefixNode = { label: "", children: new Map(), group: null };
   private stamp = 0;
   private readonly hits: Entry[] = [];
   /** Fixed-layout `pci:` / `vfio_pci:` patterns, kept out of the prefix trie. */
   private readonly pci = new Map<string, PciIndex>();
-  private readonly pciKey = new Float64Array(7);
+  private readonly pciKey = new Int32Array(7);
 
   constructor(entries: { key: string; values: IndexValue[] }[]) {
     const wild: Entry[] = [];
@@ -196,11 +305,11 @@ export class AliasMatcher {
           break;
         }
       }
-      if (w < 0) this.exact.set(e.key, e.values);
+      if (w < 0) this.exact.set(e.key, addValues([], e.values));
       else {
         const suffix = e.key.slice(w);
         const compiled = compileGlob(suffix);
-        wild.push({ pattern: e.key, w, rank: 0, values: e.values, stamp: 0, match: compiled ?? ((k) => fnmatch(suffix, k)) });
+        wild.push({ pattern: e.key, w, rank: 0, values: e.values, solo: addValues([], e.values), stamp: 0, match: compiled ?? ((k) => fnmatch(suffix, k)) });
       }
     }
     wild.sort((a, b) => postOrderCmp(a.pattern, b.pattern));
@@ -208,11 +317,11 @@ export class AliasMatcher {
     const raw = new Map<number, Map<string, Entry[]>>();
     for (const e of wild) {
       const prefix = e.pattern.startsWith("pci:") ? "pci:" : e.pattern.startsWith("vfio_pci:") ? "vfio_pci:" : null;
-      const f: number[] = [];
-      if (prefix !== null && parsePciLayout(e.pattern, prefix.length, true, f)) {
+      const f = prefix !== null ? parsePciPattern(e.pattern, prefix.length) : null;
+      if (prefix !== null && f !== null) {
         let idx = this.pci.get(prefix);
         if (!idx) this.pci.set(prefix, (idx = new PciIndex()));
-        idx.add(e, f);
+        idx.add(e, f.vals, f.literal);
         continue;
       }
       let m = raw.get(e.w);
@@ -222,6 +331,7 @@ export class AliasMatcher {
       if (l) l.push(e);
       else m.set(p, [e]);
     }
+    for (const idx of this.pci.values()) idx.seal();
     for (const m of raw.values()) {
       for (const [p, list] of m) {
         let node = this.prefixes;
@@ -306,11 +416,7 @@ export class AliasMatcher {
 
   /** Whether the fast path is exact for this key (no wildcard bytes in it). */
   static applies(key: string): boolean {
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      if (c === 42 || c === 63 || c === 91 || c === 0) return false;
-    }
-    return true;
+    return !(key.includes("*") || key.includes("?") || key.includes("[") || key.includes("\0"));
   }
 
   /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
@@ -330,8 +436,11 @@ export class AliasMatcher {
     if (e.match(this.sub)) this.hits.push(e);
   }
 
-  /** index_mm_searchwild(key) for a key without `*`, `?`, `[`. */
-  search(key: string): IndexValue[] {
+  /**
+   * index_mm_searchwild(key) for a key without `*`, `?`, `[`. The result may be shared with later
+   * calls: callers must not modify it.
+   */
+  search(key: string): readonly IndexValue[] {
     const hits = this.hits;
     hits.length = 0;
     const stamp = ++this.stamp;
@@ -342,11 +451,9 @@ export class AliasMatcher {
       const prefix = key.startsWith("pci:") ? "pci:" : key.startsWith("vfio_pci:") ? "vfio_pci:" : null;
       const idx = prefix !== null ? this.pci.get(prefix) : undefined;
       if (idx) {
-        const kf = this.pciKey;
-        if (parsePciLayout(key, prefix!.length, false, kf)) {
-          idx.collect(kf, hits);
-          for (const e of hits) e.stamp = stamp;
-        } else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
+        // PCI-index entries are never in the prefix trie, so no stamps are needed on this path.
+        if (parsePciKey(key, prefix!.length, this.pciKey)) idx.collect(this.pciKey, hits);
+        else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
       }
     }
     let node: PrefixNode | undefined = this.prefixes;
@@ -378,12 +485,39 @@ export class AliasMatcher {
       if (w >= key.length) break;
       node = node.children.get(key.charCodeAt(w));
     }
-    if (hits.length > 1) hits.sort((a, b) => a.w - b.w || a.rank - b.rank);
-    const out: IndexValue[] = [];
-    for (const h of hits) for (const v of h.values) addValue(out, v.value, v.priority);
-    hits.length = 0;
     const ex = this.exact.get(key);
-    if (ex) for (const v of ex) addValue(out, v.value, v.priority);
+    if (hits.length === 0) return ex ?? NO_VALUES;
+    if (hits.length === 1 && ex === undefined) {
+      const only = hits[0]!.solo;
+      hits.length = 0;
+      return only;
+    }
+    if (hits.length > 1) hits.sort(discoveryOrder);
+    const out: IndexValue[] = [];
+    for (const h of hits) addValues(out, h.values);
+    hits.length = 0;
+    if (ex) addValues(out, ex);
     return out;
   }
+}
+
+const NO_VALUES: readonly IndexValue[] = [];
+
+/** The order index_mm_searchwild reports patterns in: first wildcard position, then DFS rank. */
+function discoveryOrder(a: Entry, b: Entry): number {
+  return a.w - b.w || a.rank - b.rank;
+}
+
+/**
+ * add_value for each of `values` in turn (libkmod-index.c): sorted by priority, an equal priority
+ * before the equal ones already there. The IndexValue objects are shared, not copied.
+ */
+function addValues(out: IndexValue[], values: readonly IndexValue[]): IndexValue[] {
+  for (const v of values) {
+    let i = 0;
+    while (i < out.length && out[i]!.priority < v.priority) i++;
+    if (i === out.length) out.push(v);
+    else out.splice(i, 0, v);
+  }
+  return out;
 }

@@ -174,7 +174,8 @@ export class KmodContext {
   /** kmod_load_resources succeeded: the mmap readers are used (else the stdio readers). */
   readonly resourcesLoaded: boolean;
   private readonly pool = new Map<string, KmodModule>();
-  private readonly aliasPool = new Map<string, Map<string, KmodModule>>();
+  /** alias → the modules reached through it (one per name; rarely more than two). */
+  private readonly aliasPool = new Map<string, KmodModule[]>();
   private readonly checkFiles: boolean;
 
   constructor(init: KmodContextInit) {
@@ -217,8 +218,16 @@ export class KmodContext {
     return true;
   }
 
+  /** ModuleDir caches each parsed index, so the answer per kind never changes: keep it at hand. */
+  private readonly indexes = new Map<IndexKind, KmodIndex | null>();
+
   private index(kind: IndexKind): KmodIndex | null {
-    return this.moduleDir.index(kind).index;
+    let idx = this.indexes.get(kind);
+    if (idx === undefined) {
+      idx = this.moduleDir.index(kind).index;
+      this.indexes.set(kind, idx);
+    }
+    return idx;
   }
 
   /** Exact search (index_mm_search / index_search); null when absent or unusable. */
@@ -231,7 +240,7 @@ export class KmodContext {
    * Wildcard search; null (-ENOSYS) when the index cannot be opened. With the stdio reader
    * (resources not loaded) node values are re-sorted on read, which flips equal-priority ties.
    */
-  searchIndexWild(kind: IndexKind, key: string): IndexValue[] | null {
+  searchIndexWild(kind: IndexKind, key: string): readonly IndexValue[] | null {
     const idx = this.index(kind);
     if (!idx) return null;
     const r = idx.searchWild(key);
@@ -271,13 +280,11 @@ export class KmodContext {
 
   /** kmod_module_new_from_alias: pool key "name\alias"; the name is used as given (no normalisation). */
   moduleFromAlias(alias: string, name: string): KmodModule {
-    let byAlias = this.aliasPool.get(name);
-    if (!byAlias) this.aliasPool.set(name, (byAlias = new Map<string, KmodModule>()));
-    let m = byAlias.get(alias);
-    if (!m) {
-      m = this.poolGet(name, alias);
-      byAlias.set(alias, m);
-    }
+    let mods = this.aliasPool.get(alias);
+    if (mods === undefined) this.aliasPool.set(alias, (mods = []));
+    for (let i = 0; i < mods.length; i++) if (mods[i]!.name === name) return mods[i]!;
+    const m = this.poolGet(name, alias);
+    mods.push(m);
     return m;
   }
 
@@ -302,7 +309,7 @@ export class KmodContext {
   }
 }
 
-function reorderForFileReader(values: IndexValue[]): IndexValue[] {
+function reorderForFileReader(values: readonly IndexValue[]): IndexValue[] {
   // Equal-priority values are adjacent; the file reader yields each such run reversed relative to
   // the mmap reader when the run came from a single node. Runs from several nodes are rare (only
   // builtin aliases share priority 0 across nodes); reversing whole runs is the common-case model.

@@ -3,7 +3,7 @@
 // index_mm_searchwild, index_mm_dump). Writer: tools/depmod.c (index_create, index_insert,
 // index_add_value, index_write__node — post-order, children before their parent).
 import { KbindError } from "../model/errors.ts";
-import { ByteWriter } from "./bytes.ts";
+import { ByteWriter, bytesToLatin1 } from "./bytes.ts";
 import { AliasMatcher } from "./alias-matcher.ts";
 import { fnmatch } from "./fnmatch.ts";
 import { addValue, type IndexValue } from "./index-value.ts";
@@ -34,9 +34,8 @@ function readCString(b: Uint8Array, at: number, file: string): [string, number] 
   let end = at;
   while (end < b.length && b[end] !== 0) end++;
   if (end >= b.length) throw new KbindError("INDEX_CORRUPT", `${file}: string at offset ${at} runs past the end of the index`, { file, offset: at });
-  let s = "";
-  for (let i = at; i < end; i++) s += String.fromCharCode(b[i]!);
-  return [s, end + 1];
+  // One flat string (a `+=` per byte would leave a rope that every later hash or compare walks).
+  return [bytesToLatin1(b, at, end), end + 1];
 }
 
 /** A parsed `.bin` index (kmod's mmap reader, fully decoded up front). */
@@ -144,7 +143,7 @@ export class KmodIndex {
    * Keys without wildcard bytes (every real modalias) go through the precomputed AliasMatcher,
    * which gives the same list; others walk the trie like libkmod.
    */
-  searchWild(key: string): IndexValue[] {
+  searchWild(key: string): readonly IndexValue[] {
     if (AliasMatcher.applies(key)) {
       this.matcher ??= new AliasMatcher(this.nodes());
       return this.matcher.search(key);

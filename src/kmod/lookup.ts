@@ -19,17 +19,21 @@ export interface LookupResult {
 
 const EINVAL = 22;
 
+/** The shared "nothing found" answer (never modified): a miss allocates nothing. */
+const NONE: KmodModule[] = [];
+
 function fromConfig(ctx: KmodContext, key: string): KmodModule[] {
+  const aliases = ctx.config.aliases;
+  if (aliases.length === 0) return NONE;
   const out: KmodModule[] = [];
-  if (ctx.config.aliases.length === 0) return out;
-  for (const a of ctx.config.aliases) if (fnmatch(a.pattern, key)) out.push(ctx.moduleFromAlias(a.pattern, a.module));
+  for (const a of aliases) if (fnmatch(a.pattern, key)) out.push(ctx.moduleFromAlias(a.pattern, a.module));
   return out;
 }
 
 function fromModdep(ctx: KmodContext, key: string): KmodModule[] {
-  if (key.includes(":")) return [];
+  if (key.includes(":")) return NONE;
   const line = ctx.searchModdep(key);
-  if (line === null) return [];
+  if (line === null) return NONE;
   const m = ctx.moduleFromName(key);
   m.parseDepline(line);
   return [m];
@@ -37,43 +41,51 @@ function fromModdep(ctx: KmodContext, key: string): KmodModule[] {
 
 function fromAliasBin(ctx: KmodContext, kind: "alias" | "symbol" | "builtinAlias", key: string): KmodModule[] {
   const vals = ctx.searchIndexWild(kind, key);
-  if (vals === null) return [];
-  return vals.map((v) => ctx.moduleFromAlias(key, v.value));
+  if (vals === null || vals.length === 0) return NONE;
+  const out = new Array<KmodModule>(vals.length);
+  for (let i = 0; i < vals.length; i++) out[i] = ctx.moduleFromAlias(key, vals[i]!.value);
+  return out;
 }
 
 function fromCommands(ctx: KmodContext, key: string): KmodModule[] {
-  const inst = ctx.config.installCommands.find((c) => c.module === key);
-  if (inst) {
+  for (const c of ctx.config.installCommands) {
+    if (c.module !== key) continue;
     const m = ctx.moduleFromName(key);
-    m.installCommandsCache = inst.command;
+    m.installCommandsCache = c.command;
     return [m];
   }
-  const rem = ctx.config.removeCommands.find((c) => c.module === key);
-  if (rem) {
+  for (const c of ctx.config.removeCommands) {
+    if (c.module !== key) continue;
     const m = ctx.moduleFromName(key);
-    m.setRemoveCommands(rem.command);
+    m.setRemoveCommands(c.command);
     return [m];
   }
-  return [];
+  return NONE;
 }
 
 function fromBuiltin(ctx: KmodContext, key: string): KmodModule[] {
-  if (ctx.searchIndexExact("builtin", key) === null) return [];
+  if (ctx.searchIndexExact("builtin", key) === null) return NONE;
   const m = ctx.moduleFromName(key);
   m.setBuiltin(true);
   return [m];
 }
 
-/** Every module `key` resolves to, in kmod's order, duplicates kept. */
-export function lookupWithError(ctx: KmodContext, key: string): LookupResult {
-  let alias: string;
-  if (!/[-[\]\0]/.test(key) && key.length < 4095) {
-    alias = key; // alias_normalize would copy it unchanged: keep the caller's string (hash cached)
-  } else {
+/**
+ * alias_normalize is the identity unless the key has `-`, `[`, `]` or NUL, or is too long.
+ * (indexOf scans natively: four of them beat one loop over the key's characters.)
+ */
+function needsNormalize(key: string): boolean {
+  return key.length >= 4095 || key.includes("-") || key.includes("[") || key.includes("]") || key.includes("\0");
+}
+
+/** The modules `key` resolves to (fresh array, or the shared empty one), or -EINVAL. */
+function resolve(ctx: KmodContext, key: string): KmodModule[] | number {
+  let alias = key; // alias_normalize would copy it unchanged: keep the caller's string (hash cached)
+  if (needsNormalize(key)) {
     try {
       alias = aliasNormalize(key);
     } catch {
-      return { modules: [], err: -EINVAL };
+      return -EINVAL;
     }
   }
   let r = fromConfig(ctx, alias);
@@ -86,10 +98,18 @@ export function lookupWithError(ctx: KmodContext, key: string): LookupResult {
     r = fromAliasBin(ctx, "builtinAlias", alias);
     for (const m of r) m.setBuiltin(true);
   }
-  return { modules: r, err: 0 };
+  return r;
+}
+
+/** Every module `key` resolves to, in kmod's order, duplicates kept. */
+export function lookupWithError(ctx: KmodContext, key: string): LookupResult {
+  const r = resolve(ctx, key);
+  if (typeof r === "number") return { modules: [], err: r };
+  return { modules: r === NONE ? [] : r, err: 0 };
 }
 
 /** lookup(ctx, key) (contract): kmod_module_new_from_lookup's list; [] when nothing or invalid. */
 export function lookup(ctx: KmodContext, key: string): KmodModule[] {
-  return lookupWithError(ctx, key).modules;
+  const r = resolve(ctx, key);
+  return typeof r === "number" || r === NONE ? [] : r;
 }

@@ -55,6 +55,25 @@ describe("AliasMatcher PCI fast path = index_mm_searchwild trie walk (libkmod-in
     );
   });
 
+  it("crowded (vendor, device) buckets, split by their next field, report what the trie walk reports", () => {
+    // Few distinct vendor/device values and many patterns: buckets exceed the split size, so
+    // both the per-field map and the wild list of a bucket are exercised; keys mix values.
+    const few = (n: number) => fc.constantFrom("*", "0".repeat(n), "1".repeat(n), "A".repeat(n));
+    const crowded = fc.tuple(fc.constantFrom("0".repeat(8), "1".repeat(8)), fc.constantFrom("0".repeat(8), "*"), few(8), few(8), few(2), few(2), few(2), fc.boolean()).map(
+      ([v, d, sv, sd, bc, sc, i, star]) => `pci:v${v}d${d}sv${sv}sd${sd}bc${bc}sc${sc}i${i}${star ? "*" : ""}`,
+    );
+    const val = (n: number) => fc.constantFrom("0".repeat(n), "1".repeat(n), "A".repeat(n), "F".repeat(n));
+    const key = fc.tuple(fc.constantFrom("0".repeat(8), "1".repeat(8)), val(8), val(8), val(8), val(2), val(2), val(2)).map(([v, d, sv, sd, bc, sc, i]) => `pci:v${v}d${d}sv${sv}sd${sd}bc${bc}sc${sc}i${i}`);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(crowded, fc.constantFrom("m1", "m2", "m3"), fc.nat(2)), { minLength: 10, maxLength: 120 }), fc.array(key, { minLength: 1, maxLength: 20 }), (entries, keys) => {
+        const ki = build(entries);
+        const m = new AliasMatcher(ki.nodes());
+        for (const k of keys) expect(m.search(k)).toEqual(ki.searchWildTrie(k));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   const DIR = join(import.meta.dirname, "../../data/debian/6.1.0-56-amd64/lib/modules/6.1.0-56-amd64");
   it.skipIf(!existsSync(join(DIR, "modules.alias.bin")))("Debian 6.1 amd64 modules.alias.bin: every pci:/vfio_pci: pattern turned into a key (every 2nd pattern, wildcard fields filled with 1s and with Fs) gives the trie walk's list", () => {
     const idx = readModuleDir(DIR).index("alias").index!;
