@@ -293,6 +293,8 @@ export class AliasMatcher {
   /** Fixed-layout `pci:` / `vfio_pci:` patterns, kept out of the prefix trie. */
   private readonly pci = new Map<string, PciIndex>();
   private readonly pciKey = new Int32Array(7);
+  /** Whether any wildcard-free pattern starts with `pci:` / `vfio_pci:` (else a PCI key skips `exact`). */
+  private exactPci = false;
 
   constructor(entries: { key: string; values: IndexValue[] }[]) {
     const wild: Entry[] = [];
@@ -305,7 +307,10 @@ export class AliasMatcher {
           break;
         }
       }
-      if (w < 0) this.exact.set(e.key, addValues([], e.values));
+      if (w < 0) {
+        this.exact.set(e.key, addValues([], e.values));
+        if (e.key.startsWith("pci:") || e.key.startsWith("vfio_pci:")) this.exactPci = true;
+      }
       else {
         const suffix = e.key.slice(w);
         const compiled = compileGlob(suffix);
@@ -447,12 +452,16 @@ export class AliasMatcher {
     this.curStamp = stamp;
     this.curKey = key;
     this.subW = -1;
+    let pciKey = false;
     if (this.pci.size > 0) {
       const prefix = key.startsWith("pci:") ? "pci:" : key.startsWith("vfio_pci:") ? "vfio_pci:" : null;
       const idx = prefix !== null ? this.pci.get(prefix) : undefined;
       if (idx) {
         // PCI-index entries are never in the prefix trie, so no stamps are needed on this path.
-        if (parsePciKey(key, prefix!.length, this.pciKey)) idx.collect(this.pciKey, hits);
+        if (parsePciKey(key, prefix!.length, this.pciKey)) {
+          idx.collect(this.pciKey, hits);
+          pciKey = true;
+        }
         else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
       }
     }
@@ -485,7 +494,7 @@ export class AliasMatcher {
       if (w >= key.length) break;
       node = node.children.get(key.charCodeAt(w));
     }
-    const ex = this.exact.get(key);
+    const ex = pciKey && !this.exactPci ? undefined : this.exact.get(key);
     if (hits.length === 0) return ex ?? NO_VALUES;
     if (hits.length === 1 && ex === undefined) {
       const only = hits[0]!.solo;
