@@ -278,6 +278,23 @@ export class KmodContext {
     return this.poolGet(modnameNormalize(name), null);
   }
 
+  /** Per alias: the last value list answered for it and the modules made from it. */
+  private readonly aliasLists = new Map<string, { vals: readonly IndexValue[]; mods: KmodModule[] }>();
+
+  /**
+   * kmod_module_new_from_alias for each value, in order (a fresh array). The index answers with
+   * shared, never-modified lists, and the pool never drops a module, so the same list for the same
+   * alias gives the same modules: they are remembered per alias instead of looked up one by one.
+   */
+  modulesFromAlias(alias: string, vals: readonly IndexValue[]): KmodModule[] {
+    const last = this.aliasLists.get(alias);
+    if (last !== undefined && last.vals === vals) return last.mods.slice();
+    const mods = new Array<KmodModule>(vals.length);
+    for (let i = 0; i < vals.length; i++) mods[i] = this.moduleFromAlias(alias, vals[i]!.value);
+    this.aliasLists.set(alias, { vals, mods });
+    return mods.slice();
+  }
+
   /** kmod_module_new_from_alias: pool key "name\alias"; the name is used as given (no normalisation). */
   moduleFromAlias(alias: string, name: string): KmodModule {
     let mods = this.aliasPool.get(alias);

@@ -42,9 +42,7 @@ function fromModdep(ctx: KmodContext, key: string): KmodModule[] {
 function fromAliasBin(ctx: KmodContext, kind: "alias" | "symbol" | "builtinAlias", key: string): KmodModule[] {
   const vals = ctx.searchIndexWild(kind, key);
   if (vals === null || vals.length === 0) return NONE;
-  const out = new Array<KmodModule>(vals.length);
-  for (let i = 0; i < vals.length; i++) out[i] = ctx.moduleFromAlias(key, vals[i]!.value);
-  return out;
+  return ctx.modulesFromAlias(key, vals);
 }
 
 function fromCommands(ctx: KmodContext, key: string): KmodModule[] {
