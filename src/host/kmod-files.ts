@@ -180,105 +180,161 @@ export function hostModprobeEnv(kernel: KmodKernelPort = readOnlyHostKernel(), e
 }
 
 /**
- * A module file as depmod needs it. For a plain ELF only the header, the section table and the
- * sections kmod reads (.modinfo, .symtab + its string table, __ksymtab_strings, __versions) are
- * read — like depmod's mmap, which only touches those pages — and packed into a compact ELF of
- * the same class and byte order (a new section table pointing at the copied sections).
- * Compressed or unusual files are read whole.
+ * Reads module files the way depmod needs them, into one reused buffer (no per-file allocation).
+ * The result is a *sparse image* of the file: `bytes.length` is the file size and every byte kmod
+ * reads (ELF header, section table, section names, .modinfo, .symtab and its string table,
+ * __ksymtab_strings) is at its file offset; the other bytes are left unread (stale). The pure ELF
+ * reader (src/kmod/elf.ts) only looks at those parts, so it sees exactly what it would see in the
+ * whole file, like depmod's mmap that only touches those pages. A small file is read whole in the
+ * first read; a file that is not a plain ELF (compressed, or an odd section table) is read whole.
+ * The returned view is valid until the next `read`.
  */
-export function readKoSparse(path: string): Uint8Array {
-  const fd = openSync(path, "r");
-  try {
+export class KoReader {
+  private buf = new Uint8Array(1 << 20);
+  private dv = new DataView(this.buf.buffer);
+  /** Bytes read, and read calls, since construction (for benchmarks). */
+  bytesRead = 0;
+  reads = 0;
+
+  private ensure(n: number): void {
+    if (n <= this.buf.length) return;
+    let cap = this.buf.length;
+    while (cap < n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf);
+    this.buf = nb;
+    this.dv = new DataView(nb.buffer);
+  }
+
+  private pread(fd: number, off: number, len: number): number {
+    this.ensure(off + len);
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fd, this.buf, off + got, len - got, off + got);
+      if (n === 0) break;
+      got += n;
+    }
+    this.bytesRead += got;
+    this.reads++;
+    return got;
+  }
+
+  private whole(fd: number): Uint8Array {
     const size = fstatSync(fd).size;
-    const head = new Uint8Array(Math.min(64, size));
-    readSync(fd, head, 0, head.length, 0);
-    const is64 = head[4] === 2;
-    const le = head[5] === 1;
-    if (size < 64 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46 || (head[4] !== 1 && head[4] !== 2) || (head[5] !== 1 && head[5] !== 2)) {
-      return readFileSync(path);
+    const n = this.pread(fd, 0, size);
+    return this.buf.subarray(0, n);
+  }
+
+  read(path: string): Uint8Array {
+    const fd = openSync(path, "r");
+    try {
+      return this.readFd(fd);
+    } finally {
+      closeSync(fd);
     }
-    const hdv = new DataView(head.buffer);
-    const shoff = is64 ? (le ? hdv.getUint32(0x28, true) + hdv.getUint32(0x2c, true) * 4294967296 : hdv.getUint32(0x28, false) * 4294967296 + hdv.getUint32(0x2c, false)) : hdv.getUint32(0x20, le);
-    const shentsize = hdv.getUint16(is64 ? 0x3a : 0x2e, le);
-    const shnum = hdv.getUint16(is64 ? 0x3c : 0x30, le);
-    const shstrndx = hdv.getUint16(is64 ? 0x3e : 0x32, le);
-    const hsize = is64 ? 64 : 52;
-    if (shnum === 0 || shoff + shnum * shentsize > size || shstrndx >= shnum || shentsize !== (is64 ? 64 : 40)) return readFileSync(path);
-    const table = new Uint8Array(shnum * shentsize);
-    readSync(fd, table, 0, table.length, shoff);
-    const tdv = new DataView(table.buffer);
-    const offOf = (i: number): number => (is64 ? (le ? tdv.getUint32(i * 64 + 0x18, true) + tdv.getUint32(i * 64 + 0x1c, true) * 4294967296 : tdv.getUint32(i * 64 + 0x1c, false)) : tdv.getUint32(i * 40 + 0x10, le));
-    const sizeOf = (i: number): number => (is64 ? (le ? tdv.getUint32(i * 64 + 0x20, true) : tdv.getUint32(i * 64 + 0x24, false)) : tdv.getUint32(i * 40 + 0x14, le));
-    const linkOf = (i: number): number => tdv.getUint32(is64 ? i * 64 + 0x28 : i * 40 + 0x18, le);
-    const nameOf = (i: number): number => tdv.getUint32(i * shentsize, le);
-    const typeOf = (i: number): number => tdv.getUint32(i * shentsize + 4, le);
-    const readSec = (i: number): Uint8Array | null => {
+  }
+
+  private readFd(fd: number): Uint8Array {
+    const HEAD = 65536;
+    const n0 = this.pread(fd, 0, HEAD);
+    if (n0 < HEAD) return this.buf.subarray(0, n0);
+    const b = this.buf;
+    if (b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46 || (b[4] !== 1 && b[4] !== 2) || (b[5] !== 1 && b[5] !== 2)) return this.whole(fd);
+    const is64 = b[4] === 2;
+    const le = b[5] === 1;
+    let dv = this.dv;
+    const shoff = is64 ? (le ? dv.getUint32(0x28, true) + dv.getUint32(0x2c, true) * 4294967296 : dv.getUint32(0x28, false) * 4294967296 + dv.getUint32(0x2c, false)) : dv.getUint32(0x20, le);
+    const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
+    const shnum = dv.getUint16(is64 ? 0x3c : 0x30, le);
+    const shstrndx = dv.getUint16(is64 ? 0x3e : 0x32, le);
+    if (shnum === 0 || shstrndx >= shnum || shentsize !== (is64 ? 64 : 40) || shoff < HEAD) return this.whole(fd);
+    // The section table and (usually just before it) the section name table, in one read; one
+    // byte more tells whether the file goes on after the table.
+    const tableEnd = shoff + shnum * shentsize;
+    const tailStart = Math.max(HEAD, shoff - 4096);
+    const want = tableEnd + 1 - tailStart;
+    const got = this.pread(fd, tailStart, want);
+    if (got < want - 1) return this.whole(fd); // truncated: let the ELF reader report it
+    const size = got === want ? fstatSync(fd).size : tableEnd;
+    dv = this.dv;
+    const covered = (o: number, e: number): boolean => e <= HEAD || (o >= tailStart && e <= tableEnd);
+    const offOf = (i: number): number => (is64 ? (le ? dv.getUint32(shoff + i * 64 + 0x18, true) + dv.getUint32(shoff + i * 64 + 0x1c, true) * 4294967296 : dv.getUint32(shoff + i * 64 + 0x1c, false)) : dv.getUint32(shoff + i * 40 + 0x10, le));
+    const sizeOf = (i: number): number => (is64 ? (le ? dv.getUint32(shoff + i * 64 + 0x20, true) : dv.getUint32(shoff + i * 64 + 0x24, false)) : dv.getUint32(shoff + i * 40 + 0x14, le));
+    const linkOf = (i: number): number => dv.getUint32(shoff + i * shentsize + (is64 ? 0x28 : 0x18), le);
+    // Ranges still to read: [start, end) pairs.
+    const ranges: number[] = [];
+    // The file bytes a section covers (whatever its type: the ELF reader reads a section's bytes
+    // as they are in the file), clipped to the file.
+    const need = (i: number): void => {
+      if (i >= shnum) return;
       const o = offOf(i);
-      const n = sizeOf(i);
-      if (typeOf(i) === 8 || o + n > size) return null;
-      const b = new Uint8Array(n);
-      if (n > 0) readSync(fd, b, 0, n, o);
-      return b;
+      const e = Math.min(size, o + sizeOf(i));
+      if (e <= o || covered(o, e)) return;
+      ranges.push(o, e);
     };
-    const strs = readSec(shstrndx);
-    if (!strs) return readFileSync(path);
-    const want = new Set([".modinfo", ".symtab", "__ksymtab_strings", "__versions"]);
-    const keep = new Set<number>([shstrndx]);
+    need(shstrndx);
+    if (ranges.length > 0) {
+      this.pread(fd, ranges[0]!, ranges[1]! - ranges[0]!);
+      ranges.length = 0;
+    }
+    const so = offOf(shstrndx);
+    const se = Math.min(size, so + sizeOf(shstrndx));
+    const s = this.buf;
     for (let i = 0; i < shnum; i++) {
-      const no = nameOf(i);
-      let e = no;
-      while (e < strs.length && strs[e] !== 0) e++;
-      const name = String.fromCharCode.apply(null, strs.subarray(no, e) as unknown as number[]);
-      if (!want.has(name)) continue;
-      keep.add(i);
-      if (name === ".symtab" && linkOf(i) < shnum) keep.add(linkOf(i));
+      const no = so + dv.getUint32(shoff + i * shentsize, le);
+      if (no >= se) continue;
+      // .modinfo, .symtab (+ its string table), __ksymtab_strings
+      if (s[no] === 0x2e) {
+        if (matchAt(s, no, MODINFO, se)) need(i);
+        else if (matchAt(s, no, SYMTAB, se)) {
+          need(i);
+          need(linkOf(i));
+        }
+      } else if (s[no] === 0x5f && matchAt(s, no, KSYMTAB_STRINGS, se)) need(i);
     }
-    // Compact file: header, kept sections (8-aligned), then a section table with index 0 (null)
-    // and the kept sections in their original order; sh_link of .symtab and e_shstrndx remapped.
-    const order = [...keep].sort((a, b) => a - b);
-    const newIndex = new Map(order.map((old, k) => [old, k + 1]));
-    const datas = order.map((i) => (i === shstrndx ? strs : readSec(i)));
-    if (datas.some((d) => d === null)) return readFileSync(path);
-    let off = hsize;
-    const offs: number[] = [];
-    for (const d of datas) {
-      off = (off + 7) & ~7;
-      offs.push(off);
-      off += d!.length;
-    }
-    off = (off + 7) & ~7;
-    const newShoff = off;
-    const out = new Uint8Array(newShoff + (order.length + 1) * shentsize);
-    const odv = new DataView(out.buffer);
-    out.set(head.subarray(0, hsize), 0);
-    datas.forEach((d, k) => out.set(d!, offs[k]));
-    order.forEach((old, k) => {
-      const at = newShoff + (k + 1) * shentsize;
-      out.set(table.subarray(old * shentsize, (old + 1) * shentsize), at);
-      if (is64) {
-        odv.setUint32(at + (le ? 0x18 : 0x1c), offs[k]!, le);
-        odv.setUint32(at + (le ? 0x1c : 0x18), 0, le);
-        odv.setUint32(at + 0x28, newIndex.get(linkOf(old)) ?? 0, le);
-      } else {
-        odv.setUint32(at + 0x10, offs[k]!, le);
-        odv.setUint32(at + 0x18, newIndex.get(linkOf(old)) ?? 0, le);
+    // Read in file order, merging ranges closer than 16 KiB.
+    const order: [number, number][] = [];
+    for (let k = 0; k < ranges.length; k += 2) order.push([ranges[k]!, ranges[k + 1]!]);
+    order.sort((x, y) => x[0] - y[0]);
+    let k = 0;
+    while (k < order.length) {
+      const start = order[k]![0];
+      let end = order[k]![1];
+      k++;
+      while (k < order.length && order[k]![0] <= end + 16384) {
+        end = Math.max(end, order[k]![1]);
+        k++;
       }
-    });
-    if (is64) {
-      odv.setUint32(0x28, le ? newShoff : 0, le);
-      odv.setUint32(0x2c, le ? 0 : newShoff, le);
-    } else odv.setUint32(0x20, newShoff, le);
-    odv.setUint16(is64 ? 0x3c : 0x30, order.length + 1, le);
-    odv.setUint16(is64 ? 0x3e : 0x32, newIndex.get(shstrndx)!, le);
-    return out;
-  } finally {
-    closeSync(fd);
+      this.pread(fd, start, end - start);
+    }
+    this.ensure(size);
+    return this.buf.subarray(0, size);
   }
 }
 
+const MODINFO = [0x2e, 0x6d, 0x6f, 0x64, 0x69, 0x6e, 0x66, 0x6f]; // ".modinfo"
+const SYMTAB = [0x2e, 0x73, 0x79, 0x6d, 0x74, 0x61, 0x62]; // ".symtab"
+const KSYMTAB_STRINGS = Array.from("__ksymtab_strings", (c) => c.charCodeAt(0));
+
+/** Whether the NUL-terminated name at `at` (the table's end also ends it) is `s`. */
+function matchAt(b: Uint8Array, at: number, s: number[], end: number): boolean {
+  let i = 0;
+  for (; i < s.length && at + i < end; i++) if (b[at + i] !== s[i]) return false;
+  return i === s.length && (at + i >= end || b[at + i] === 0);
+}
+
+/** A module file as depmod needs it (a sparse image, see KoReader), in its own buffer. */
+export function readKoSparse(path: string): Uint8Array {
+  return new KoReader().read(path).slice();
+}
+
+/** One reader (and buffer) for every depmod run: the runs are synchronous, never interleaved. */
+const depmodReader = new KoReader();
+
 /** `depmod -b BASE VERSION`: reads every .ko under BASE/lib/modules/VERSION and writes the indexes. */
 export function runDepmodOnDisk(base: string, version: string): DepmodFromKoResult {
-  return depmodWrite(base, version, (dirname, kos, opts) => depmodFromKoSource(kos, (rel) => readKoSparse(join(dirname, rel)), opts));
+  const reader = depmodReader;
+  return depmodWrite(base, version, (dirname, kos, opts) => depmodFromKoSource(kos, (rel) => reader.read(join(dirname, rel)), opts));
 }
 
 /** The same, decompressing .xz modules (asynchronous WASM decoder) first. */
@@ -293,7 +349,8 @@ export async function runDepmodOnDiskAsync(base: string, version: string): Promi
     const raw = readFileSync(join(dirname, rel));
     if (detectCompression(raw) === "xz") xz.set(rel, await decompressModule(raw, rel));
   }
-  return depmodWrite(base, version, (d, list, opts) => depmodFromKoSource(list, (rel) => xz.get(rel) ?? readKoSparse(join(d, rel)), opts));
+  const reader = depmodReader;
+  return depmodWrite(base, version, (d, list, opts) => depmodFromKoSource(list, (rel) => xz.get(rel) ?? reader.read(join(d, rel)), opts));
 }
 
 function depmodWrite(base: string, version: string, run: (dirname: string, kos: string[], opts: DepmodOptions) => DepmodFromKoResult): DepmodFromKoResult {

@@ -6,13 +6,18 @@ export function bytesToLatin1(b: Uint8Array, start = 0, end = b.length): string 
   let s = "";
   const CHUNK = 0x8000;
   for (let i = start; i < end; i += CHUNK) {
-    s += String.fromCharCode.apply(null, Array.from(b.subarray(i, Math.min(end, i + CHUNK))));
+    s += String.fromCharCode.apply(null, b.subarray(i, Math.min(end, i + CHUNK)) as unknown as number[]);
   }
   return s;
 }
 
+const ASCII_ENCODER = new TextEncoder();
+const NOT_ASCII = /[^\x00-\x7f]/;
+
 /** A one-char-per-byte string → bytes (chars above 0xFF are truncated to their low byte). */
 export function latin1ToBytes(s: string): Uint8Array {
+  // 7-bit text is the same in UTF-8: the native encoder is much faster than a byte loop.
+  if (!NOT_ASCII.test(s)) return ASCII_ENCODER.encode(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
   return out;

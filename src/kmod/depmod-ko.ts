@@ -6,7 +6,7 @@
 import { KbindError } from "../model/errors.ts";
 import { decompressModuleSync } from "./decompress.ts";
 import { depmodFromModinfo, pathToModname, type DepmodModule, type DepmodOptions, type DepmodResult } from "./depmod.ts";
-import { parseElf, readExports, readModinfo, readNeeds, readSymbols } from "./elf.ts";
+import { readElfModuleInfo } from "./elf.ts";
 
 export interface KoFile {
   relpath: string;
@@ -21,9 +21,8 @@ export interface DepmodFromKoResult extends DepmodResult {
 
 /** The module a .ko file holds, as depmod sees it. */
 export function moduleFromKo(ko: KoFile): DepmodModule {
-  const elf = parseElf(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath);
-  const syms = readSymbols(elf);
-  return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: readModinfo(elf), exports: readExports(elf, syms), needs: readNeeds(elf, syms) };
+  const info = readElfModuleInfo(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath);
+  return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: info.modinfo, exports: info.exports, needs: info.needs };
 }
 
 export function depmodFromKoFiles(kos: KoFile[], opts: DepmodOptions = {}): DepmodFromKoResult {
@@ -43,7 +42,7 @@ export function depmodFromKoSource(relpaths: string[], read: (relpath: string) =
   const mods: DepmodModule[] = [];
   const seen = new Set<string>();
   // depmod_modules_search_dir: "updates" (the default search entry) wins over other dirs.
-  const sorted = [...relpaths].sort((a, b) => Number(!a.startsWith("updates/")) - Number(!b.startsWith("updates/")));
+  const sorted = [...relpaths.filter((r) => r.startsWith("updates/")), ...relpaths.filter((r) => !r.startsWith("updates/"))];
   for (const rel of sorted) {
     const name = pathToModname(rel);
     if (seen.has(name)) continue;

@@ -5,7 +5,7 @@
 // output_symbols, output_symbols_bin, output_builtin_bin, output_builtin_alias_bin, output_devname).
 import { KbindError } from "../model/errors.ts";
 import { bytesToLatin1, latin1ToBytes } from "./bytes.ts";
-import { IndexBuilder } from "./index-bin.ts";
+import { IndexWriter } from "./index-writer.ts";
 import { aliasNormalize, modnameNormalize } from "./normalize.ts";
 import { parseBuiltinModinfo } from "./text-files.ts";
 
@@ -56,10 +56,14 @@ interface DMod {
   deps: DMod[];
   depSortIdx: number;
   depLoop: boolean;
+  /** modinfo `alias` values (modules.alias and modules.devname both read them). */
+  aliases: string[];
 }
 
 function modinfoValues(m: InlineModule, key: string): string[] {
-  return m.modinfo.filter(([k]) => k === key).map(([, v]) => v);
+  const out: string[] = [];
+  for (const kv of m.modinfo) if (kv[0] === key) out.push(kv[1]);
+  return out;
 }
 
 /** Runs depmod over `mods` (already deduplicated by name, as depmod_modules_search does). */
@@ -70,7 +74,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   for (const m of mods) {
     const name = modnameNormalize(m.name);
     if (byName.has(name)) throw new KbindError("DUPLICATE_MODULE", `module ${name} given twice (${m.relpath})`, { file: m.relpath });
-    const d: DMod = { m, name, sortIdx: 1, idx: 0, users: 0, deps: [], depSortIdx: 0x7fffffff, depLoop: false };
+    const d: DMod = { m, name, sortIdx: 1, idx: 0, users: 0, deps: [], depSortIdx: 0x7fffffff, depLoop: false, aliases: modinfoValues(m, "alias") };
     byName.set(name, d);
     list.push(d);
   }
@@ -186,7 +190,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
   // modules.dep and modules.dep.bin
   const depText: string[] = [];
-  const depBin = new IndexBuilder("modules.dep.bin");
+  const depBin = new IndexWriter("modules.dep.bin");
   for (const d of mods2) {
     if (d.depLoop) continue;
     const line = d.m.relpath + ":" + allDeps(d).filter((x) => !x.depLoop).map((x) => " " + x.m.relpath).join("");
@@ -198,9 +202,9 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
   // modules.alias and modules.alias.bin
   const aliasText = ["# Aliases extracted from modules themselves.\n"];
-  const aliasBin = new IndexBuilder("modules.alias.bin");
+  const aliasBin = new IndexWriter("modules.alias.bin");
   for (const d of mods2) {
-    for (const v of modinfoValues(d.m, "alias")) {
+    for (const v of d.aliases) {
       aliasText.push(`alias ${v} ${d.name}\n`);
       let key: string;
       try {
@@ -227,7 +231,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
   // modules.symbols(.bin): every exported symbol with a module owner.
   const symText = ["# Aliases for symbols, used by symbol_request().\n"];
-  const symBin = new IndexBuilder("modules.symbols.bin");
+  const symBin = new IndexWriter("modules.symbols.bin");
   for (const [s, o] of hashOrder(owners, 2048)) {
     symText.push(`alias symbol:${s} ${o.name}\n`);
     symBin.insert(`symbol:${s}`, o.name, o.idx);
@@ -240,7 +244,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     missing("modules.builtin");
     files.set("modules.builtin.bin", new Uint8Array(0));
   } else {
-    const b = new IndexBuilder("modules.builtin.bin");
+    const b = new IndexWriter("modules.builtin.bin");
     const raw = opts.builtin.split("\n");
     raw.forEach((l, i) => {
       if (i === raw.length - 1 && l === "") return;
@@ -258,7 +262,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     missing("modules.builtin.modinfo");
     files.set("modules.builtin.alias.bin", new Uint8Array(0));
   } else {
-    const b = new IndexBuilder("modules.builtin.alias.bin");
+    const b = new IndexWriter("modules.builtin.alias.bin");
     for (const r of parseBuiltinModinfo(bytesToLatin1(opts.builtinModinfo))) {
       if (r.key !== "alias") continue;
       let key: string;
@@ -280,7 +284,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     let type = "";
     let major = 0;
     let minor = 0;
-    for (const v of modinfoValues(d.m, "alias")) {
+    for (const v of d.aliases) {
       let mm: RegExpExecArray | null;
       if (v.startsWith("devname:")) devname = v.slice("devname:".length);
       else if ((mm = /^char-major-(\d+)-(\d+)/.exec(v))) [type, major, minor] = ["c", Number(mm[1]), Number(mm[2])];

@@ -178,3 +178,155 @@ export function readExports(elf: ElfFile, syms: ElfSymbols | null = readSymbols(
 export function readNeeds(elf: ElfFile, syms: ElfSymbols | null = readSymbols(elf)): { name: string; weak: boolean }[] {
   return syms ? syms.needs : [];
 }
+
+/** What depmod takes from a module's ELF (kmod_elf_get_modinfo_strings, _get_symbols, _get_dependency_symbols). */
+export interface ElfModuleInfo {
+  modinfo: [string, string][];
+  exports: string[];
+  needs: { name: string; weak: boolean }[];
+}
+
+const NAME_MODINFO = ".modinfo";
+const NAME_SYMTAB = ".symtab";
+const NAME_KSYMTAB_STRINGS = "__ksymtab_strings";
+
+/** Whether the section name at `at` is `name`, as cstrAt reads it (ended by NUL, the table's end or the file's end). */
+function nameIs(b: Uint8Array, at: number, limit: number, name: string): boolean {
+  const n = name.length;
+  if (at + n > limit) return false;
+  for (let i = 0; i < n; i++) if (b[at + i] !== name.charCodeAt(i)) return false;
+  return at + n >= limit || at + n >= b.length || b[at + n] === 0;
+}
+
+/**
+ * parseElf + readSymbols + readModinfo + readExports + readNeeds in one pass, without naming
+ * every section: the same checks in the same order (so the same KbindError for a malformed file),
+ * the same results, but only .modinfo, .symtab (and its string table) and __ksymtab_strings are
+ * looked at — a module has ~50 sections and depmod reads 3 or 4. test/kmod/elf-fast.test.ts checks
+ * it against the general functions on real and on corrupted modules.
+ */
+export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfModuleInfo {
+  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    throw fail(file, 0, "not an ELF file (bad magic)");
+  const cls = bytes[4];
+  const data = bytes[5];
+  if (cls !== 1 && cls !== 2) throw fail(file, 4, `invalid ELF class ${cls}`);
+  if (data !== 1 && data !== 2) throw fail(file, 5, `invalid ELF data encoding ${data}`);
+  const is64 = cls === 2;
+  const le = data === 1;
+  const hdrSize = is64 ? 64 : 52;
+  if (bytes.length < hdrSize) throw fail(file, 0, `truncated ELF header (${bytes.length} < ${hdrSize} bytes)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (o: number): number => dv.getUint32(o, le);
+  const uN = (o: number): number => (is64 ? (le ? dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296 : dv.getUint32(o, false) * 4294967296 + dv.getUint32(o + 4, false)) : dv.getUint32(o, le));
+  const shoff = uN(is64 ? 0x28 : 0x20);
+  const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
+  const shnum = dv.getUint16(is64 ? 0x3c : 0x30, le);
+  const shstrndx = dv.getUint16(is64 ? 0x3e : 0x32, le);
+  if (shnum === 0) throw fail(file, shoff, "no section headers");
+  if (shentsize < (is64 ? 64 : 40)) throw fail(file, is64 ? 0x3a : 0x2e, `section header size ${shentsize} too small`);
+  if (shoff + shnum * shentsize > bytes.length) throw fail(file, shoff, `section headers (${shnum} × ${shentsize} at ${shoff}) run past the end of the file`);
+  if (shstrndx >= shnum) throw fail(file, is64 ? 0x3e : 0x32, `section name table index ${shstrndx} out of range`);
+  const offAt = is64 ? 0x18 : 0x10;
+  const sizeAt = is64 ? 0x20 : 0x14;
+  const linkAt = is64 ? 0x28 : 0x18;
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * shentsize;
+    const type = u32(h + 4);
+    if (type === 8 || type === 0) continue;
+    const offset = uN(h + offAt);
+    const size = uN(h + sizeAt);
+    if (offset + size > bytes.length) throw fail(file, h, `section ${i} (${offset}+${size}) runs past the end of the file`);
+  }
+  const strsOff = uN(shoff + shstrndx * shentsize + offAt);
+  const strsEnd = strsOff + uN(shoff + shstrndx * shentsize + sizeAt);
+  let modinfo = -1;
+  let symtab = -1;
+  let ksymtab = -1;
+  for (let i = 0; i < shnum; i++) {
+    const at = strsOff + u32(shoff + i * shentsize);
+    if (at >= strsEnd) throw fail(file, at, `string offset ${at} outside its table`);
+    const c = bytes[at];
+    if (c === 0x2e) {
+      if (modinfo < 0 && nameIs(bytes, at, strsEnd, NAME_MODINFO)) modinfo = i;
+      else if (symtab < 0 && nameIs(bytes, at, strsEnd, NAME_SYMTAB)) symtab = i;
+    } else if (c === 0x5f && ksymtab < 0 && nameIs(bytes, at, strsEnd, NAME_KSYMTAB_STRINGS)) ksymtab = i;
+  }
+  const secOff = (i: number): number => uN(shoff + i * shentsize + offAt);
+  const secEnd = (i: number): number => secOff(i) + uN(shoff + i * shentsize + sizeAt);
+
+  // readSymbols
+  let crcs: string[] | null = null;
+  const needs: { name: string; weak: boolean }[] = [];
+  if (symtab >= 0) {
+    const link = u32(shoff + symtab * shentsize + linkAt);
+    const symOff = secOff(symtab);
+    if (link >= shnum) throw fail(file, symOff, ".symtab links to a missing string table");
+    const strOff = secOff(link);
+    const strEnd = secEnd(link);
+    const entsize = is64 ? 24 : 16;
+    const n = Math.floor((secEnd(symtab) - symOff) / entsize);
+    const b = bytes;
+    crcs = [];
+    for (let i = 1; i < n; i++) {
+      const o = symOff + i * entsize;
+      const nameOff = le ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24) : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+      if (nameOff === 0) continue;
+      const so = is64 ? o + 6 : o + 14;
+      const shndx = le ? b[so]! | (b[so + 1]! << 8) : (b[so]! << 8) | b[so + 1]!;
+      const at = strOff + (nameOff >>> 0);
+      if (shndx === 0) {
+        const bind = (is64 ? b[o + 4]! : b[o + 12]!) >> 4;
+        if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push({ name: cstrAt(b, at, strEnd, file), weak: bind === STB_WEAK });
+        continue;
+      }
+      if (at + 6 <= strEnd && b[at] === 0x5f && b[at + 1] === 0x5f && b[at + 2] === 0x63 && b[at + 3] === 0x72 && b[at + 4] === 0x63 && b[at + 5] === 0x5f)
+        crcs.push(cstrAt(b, at + 6, strEnd, file));
+    }
+  }
+  return {
+    modinfo: modinfo < 0 ? [] : modinfoStrings(bytes, secOff(modinfo), secEnd(modinfo)),
+    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : nulStrings(bytes, secOff(ksymtab), secEnd(ksymtab)),
+    needs,
+  };
+}
+
+/** NUL-separated strings in [start, end), empty ones skipped (a string cut by `end` is kept). */
+function nulStrings(b: Uint8Array, start: number, end: number): string[] {
+  const out: string[] = [];
+  let i = start;
+  while (i < end) {
+    if (b[i] === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < end && b[j] !== 0) j++;
+    out.push(String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
+    i = j + 1;
+  }
+  return out;
+}
+
+/** .modinfo strings as [key, value] (split at the first '='). */
+function modinfoStrings(b: Uint8Array, start: number, end: number): [string, string][] {
+  const out: [string, string][] = [];
+  let i = start;
+  while (i < end) {
+    if (b[i] === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let eq = -1;
+    for (; j < end; j++) {
+      const c = b[j];
+      if (c === 0) break;
+      if (c === 0x3d && eq < 0) eq = j;
+    }
+    if (eq < 0) out.push([String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]), ""]);
+    else out.push([String.fromCharCode.apply(null, b.subarray(i, eq) as unknown as number[]), String.fromCharCode.apply(null, b.subarray(eq + 1, j) as unknown as number[])]);
+    i = j + 1;
+  }
+  return out;
+}

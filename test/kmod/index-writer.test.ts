@@ -1,0 +1,50 @@
+// IndexWriter (depmod's index built from sorted keys) gives the same bytes as IndexBuilder (the
+// insertion-order trie of tools/depmod.c index_insert/index_write) for any entries.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IndexBuilder } from "../../src/kmod/index-bin.ts";
+import { IndexWriter } from "../../src/kmod/index-writer.ts";
+
+type Entry = [string, string, number];
+
+function both(entries: Entry[]): [Uint8Array, Uint8Array, boolean[], boolean[]] {
+  const a = new IndexBuilder("x.bin");
+  const b = new IndexWriter("x.bin");
+  const da = entries.map(([k, v, p]) => a.insert(k, v, p));
+  const db = entries.map(([k, v, p]) => b.insert(k, v, p));
+  return [a.write(), b.write(), da, db];
+}
+
+const keyArb = fc.array(fc.constantFrom(..."aab:_-01*?[]!xyz,\u0000\u007f".split("")), { maxLength: 9 }).map((a) => a.join(""));
+
+describe("IndexWriter = IndexBuilder (depmod index_insert + index_write)", () => {
+  it("same bytes and same duplicate reports for random keys, values and priorities", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keyArb, fc.constantFrom("m1", "m2", "a:b c", ""), fc.nat(4)), { maxLength: 60 }), (entries) => {
+        const [x, y, dx, dy] = both(entries);
+        expect(Buffer.from(y).equals(Buffer.from(x))).toBe(true);
+        expect(dy).toEqual(dx);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("edge cases: empty index, empty key, one key, keys that are prefixes of each other, shared long prefixes", () => {
+    for (const entries of [
+      [],
+      [["", "v", 0]],
+      [["abc", "v", 3]],
+      [["a", "1", 0], ["ab", "2", 0], ["abc", "3", 0], ["", "4", 0]],
+      [["symbol:foo", "m", 1], ["symbol:foobar", "m", 2], ["symbol:fo", "n", 0], ["symbol:g", "o", 5]],
+      [["k", "a", 2], ["k", "b", 1], ["k", "c", 2], ["k", "a", 2]],
+    ] as Entry[][]) {
+      const [x, y] = both(entries);
+      expect(Buffer.from(y).equals(Buffer.from(x))).toBe(true);
+    }
+  });
+
+  it("bytes >= 0x80 are refused with depmod's message", () => {
+    expect(() => new IndexWriter("modules.alias.bin").insert("caf\u00e9", "m", 0)).toThrow(/bad character '\u00e9'=0xe9 - only 7-bit ASCII/);
+    expect(() => new IndexWriter("modules.alias.bin").insert("k", "\u0080", 0)).toThrow(/0x80/);
+  });
+});
