@@ -19,9 +19,12 @@ export interface DepmodFromKoResult extends DepmodResult {
   skipped: KbindError[];
 }
 
-/** The module a .ko file holds, as depmod sees it. */
+/** The modinfo keys depmodFromModinfo reads (aliases, softdeps, weakdeps; `depends` for modules without symbols). */
+export const DEPMOD_MODINFO_KEYS: readonly string[] = ["alias", "softdep", "weakdep", "depends"];
+
+/** The module a .ko file holds, as depmod sees it: its modinfo holds only DEPMOD_MODINFO_KEYS. */
 export function moduleFromKo(ko: KoFile): DepmodModule {
-  const info = readElfModuleInfo(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath);
+  const info = readElfModuleInfo(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath, DEPMOD_MODINFO_KEYS);
   return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: info.modinfo, exports: info.exports, needs: info.needs };
 }
 

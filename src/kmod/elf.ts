@@ -74,12 +74,30 @@ export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
 function cstrAt(b: Uint8Array, at: number, limit: number, file: string): string {
   if (at >= limit) throw fail(file, at, `string offset ${at} outside its table`);
   let end = at;
-  while (end < limit && b[end] !== 0) end++;
+  // Bytes past the end of the file read as non-NUL (undefined) up to `limit`, but add nothing to
+  // the string: stop at the file's end (a section whose size is not checked can be huge).
+  const stop = Math.min(limit, b.length);
+  while (end < stop && b[end] !== 0) end++;
   return String.fromCharCode.apply(null, b.subarray(at, end) as unknown as number[]);
 }
 
 export function findSection(elf: ElfFile, name: string): ElfSection | undefined {
   return elf.sections.find((s) => s.name === name);
+}
+
+// clampEnd: a NOBITS/NULL section's size is not checked against the file, so a corrupt one can
+// claim terabytes. Scanning NUL-separated strings past the file's end gives one last string of the
+// bytes left (a byte past the end is not NUL) and then stops, so ending the scan one byte past the
+// file gives the same strings without the endless loop.
+
+/**
+ * Symbols in a table of `size` bytes at `offset`: entries starting past the end of the file read
+ * as name offset 0 (skipped), so counting only up to the file's end gives the same symbols.
+ */
+function symbolCount(offset: number, size: number, entsize: number, fileLength: number): number {
+  const n = Math.floor(size / entsize);
+  if (offset >= fileLength) return Math.min(n, 1);
+  return Math.min(n, Math.floor((fileLength - 1 - offset) / entsize) + 1);
 }
 
 /** kmod_elf_get_modinfo_strings + kmod_module_get_info: [key, value] in file order (empty strings skipped). */
@@ -89,7 +107,7 @@ export function readModinfo(elf: ElfFile): [string, string][] {
   const out: [string, string][] = [];
   const b = elf.bytes;
   let i = sec.offset;
-  const end = sec.offset + sec.size;
+  const end = Math.min(sec.offset + sec.size, b.length + 1); // see clampEnd
   while (i < end) {
     if (b[i] === 0) {
       i++;
@@ -124,7 +142,7 @@ export function readSymbols(elf: ElfFile): ElfSymbols | null {
   if (!str) throw fail(elf.file, sym.offset, ".symtab links to a missing string table");
   const b = elf.bytes;
   const entsize = elf.is64 ? 24 : 16;
-  const n = Math.floor(sym.size / entsize);
+  const n = symbolCount(sym.offset, sym.size, entsize, b.length);
   const strEnd = str.offset + str.size;
   const crcs: string[] = [];
   const needs: { name: string; weak: boolean }[] = [];
@@ -154,7 +172,7 @@ function ksymtabStrings(elf: ElfFile): string[] {
   const out: string[] = [];
   const b = elf.bytes;
   let i = ks.offset;
-  const end = ks.offset + ks.size;
+  const end = Math.min(ks.offset + ks.size, b.length + 1); // see clampEnd
   while (i < end) {
     if (b[i] === 0) {
       i++;
@@ -202,10 +220,11 @@ function nameIs(b: Uint8Array, at: number, limit: number, name: string): boolean
  * parseElf + readSymbols + readModinfo + readExports + readNeeds in one pass, without naming
  * every section: the same checks in the same order (so the same KbindError for a malformed file),
  * the same results, but only .modinfo, .symtab (and its string table) and __ksymtab_strings are
- * looked at — a module has ~50 sections and depmod reads 3 or 4. test/kmod/elf-fast.test.ts checks
- * it against the general functions on real and on corrupted modules.
+ * looked at — a module has ~50 sections and depmod reads 3 or 4. With `modinfoKeys`, only .modinfo
+ * entries with those keys are decoded (depmod reads 4 of the ~15 keys a module has).
+ * test/kmod/elf-fast.test.ts checks it against the general functions on real and on corrupted modules.
  */
-export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfModuleInfo {
+export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko", modinfoKeys?: readonly string[]): ElfModuleInfo {
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     throw fail(file, 0, "not an ELF file (bad magic)");
   const cls = bytes[4];
@@ -217,9 +236,7 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfMod
   const hdrSize = is64 ? 64 : 52;
   if (bytes.length < hdrSize) throw fail(file, 0, `truncated ELF header (${bytes.length} < ${hdrSize} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (o: number): number => dv.getUint32(o, le);
-  const uN = (o: number): number => (is64 ? (le ? dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296 : dv.getUint32(o, false) * 4294967296 + dv.getUint32(o + 4, false)) : dv.getUint32(o, le));
-  const shoff = uN(is64 ? 0x28 : 0x20);
+  const shoff = wordN(dv, is64 ? 0x28 : 0x20, is64, le);
   const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
   const shnum = dv.getUint16(is64 ? 0x3c : 0x30, le);
   const shstrndx = dv.getUint16(is64 ? 0x3e : 0x32, le);
@@ -232,19 +249,19 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfMod
   const linkAt = is64 ? 0x28 : 0x18;
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * shentsize;
-    const type = u32(h + 4);
+    const type = dv.getUint32(h + 4, le);
     if (type === 8 || type === 0) continue;
-    const offset = uN(h + offAt);
-    const size = uN(h + sizeAt);
+    const offset = wordN(dv, h + offAt, is64, le);
+    const size = wordN(dv, h + sizeAt, is64, le);
     if (offset + size > bytes.length) throw fail(file, h, `section ${i} (${offset}+${size}) runs past the end of the file`);
   }
-  const strsOff = uN(shoff + shstrndx * shentsize + offAt);
-  const strsEnd = strsOff + uN(shoff + shstrndx * shentsize + sizeAt);
+  const strsOff = wordN(dv, shoff + shstrndx * shentsize + offAt, is64, le);
+  const strsEnd = strsOff + wordN(dv, shoff + shstrndx * shentsize + sizeAt, is64, le);
   let modinfo = -1;
   let symtab = -1;
   let ksymtab = -1;
   for (let i = 0; i < shnum; i++) {
-    const at = strsOff + u32(shoff + i * shentsize);
+    const at = strsOff + dv.getUint32(shoff + i * shentsize, le);
     if (at >= strsEnd) throw fail(file, at, `string offset ${at} outside its table`);
     const c = bytes[at];
     if (c === 0x2e) {
@@ -252,20 +269,18 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfMod
       else if (symtab < 0 && nameIs(bytes, at, strsEnd, NAME_SYMTAB)) symtab = i;
     } else if (c === 0x5f && ksymtab < 0 && nameIs(bytes, at, strsEnd, NAME_KSYMTAB_STRINGS)) ksymtab = i;
   }
-  const secOff = (i: number): number => uN(shoff + i * shentsize + offAt);
-  const secEnd = (i: number): number => secOff(i) + uN(shoff + i * shentsize + sizeAt);
 
   // readSymbols
   let crcs: string[] | null = null;
   const needs: { name: string; weak: boolean }[] = [];
   if (symtab >= 0) {
-    const link = u32(shoff + symtab * shentsize + linkAt);
-    const symOff = secOff(symtab);
+    const link = dv.getUint32(shoff + symtab * shentsize + linkAt, le);
+    const symOff = wordN(dv, shoff + symtab * shentsize + offAt, is64, le);
     if (link >= shnum) throw fail(file, symOff, ".symtab links to a missing string table");
-    const strOff = secOff(link);
-    const strEnd = secEnd(link);
+    const strOff = wordN(dv, shoff + link * shentsize + offAt, is64, le);
+    const strEnd = strOff + wordN(dv, shoff + link * shentsize + sizeAt, is64, le);
     const entsize = is64 ? 24 : 16;
-    const n = Math.floor((secEnd(symtab) - symOff) / entsize);
+    const n = symbolCount(symOff, wordN(dv, shoff + symtab * shentsize + sizeAt, is64, le), entsize, bytes.length);
     const b = bytes;
     crcs = [];
     for (let i = 1; i < n; i++) {
@@ -284,16 +299,24 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko"): ElfMod
         crcs.push(cstrAt(b, at + 6, strEnd, file));
     }
   }
+  const sec = (i: number, at: number): number => wordN(dv, shoff + i * shentsize + at, is64, le);
   return {
-    modinfo: modinfo < 0 ? [] : modinfoStrings(bytes, secOff(modinfo), secEnd(modinfo)),
-    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : nulStrings(bytes, secOff(ksymtab), secEnd(ksymtab)),
+    modinfo: modinfo < 0 ? [] : modinfoStrings(bytes, sec(modinfo, offAt), sec(modinfo, offAt) + sec(modinfo, sizeAt), modinfoKeys),
+    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : nulStrings(bytes, sec(ksymtab, offAt), sec(ksymtab, offAt) + sec(ksymtab, sizeAt)),
     needs,
   };
 }
 
+/** An ELF word of the file's class: 64-bit as two 32-bit halves (offsets beyond 2^53 cannot occur). */
+function wordN(dv: DataView, o: number, is64: boolean, le: boolean): number {
+  if (!is64) return dv.getUint32(o, le);
+  return le ? dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296 : dv.getUint32(o, false) * 4294967296 + dv.getUint32(o + 4, false);
+}
+
 /** NUL-separated strings in [start, end), empty ones skipped (a string cut by `end` is kept). */
-function nulStrings(b: Uint8Array, start: number, end: number): string[] {
+function nulStrings(b: Uint8Array, start: number, endIn: number): string[] {
   const out: string[] = [];
+  const end = Math.min(endIn, b.length + 1); // see clampEnd
   let i = start;
   while (i < end) {
     if (b[i] === 0) {
@@ -308,9 +331,10 @@ function nulStrings(b: Uint8Array, start: number, end: number): string[] {
   return out;
 }
 
-/** .modinfo strings as [key, value] (split at the first '='). */
-function modinfoStrings(b: Uint8Array, start: number, end: number): [string, string][] {
+/** .modinfo strings as [key, value] (split at the first '='); only the given keys, if any. */
+function modinfoStrings(b: Uint8Array, start: number, endIn: number, keys: readonly string[] | undefined): [string, string][] {
   const out: [string, string][] = [];
+  const end = Math.min(endIn, b.length + 1); // see clampEnd
   let i = start;
   while (i < end) {
     if (b[i] === 0) {
@@ -324,9 +348,23 @@ function modinfoStrings(b: Uint8Array, start: number, end: number): [string, str
       if (c === 0) break;
       if (c === 0x3d && eq < 0) eq = j;
     }
-    if (eq < 0) out.push([String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]), ""]);
-    else out.push([String.fromCharCode.apply(null, b.subarray(i, eq) as unknown as number[]), String.fromCharCode.apply(null, b.subarray(eq + 1, j) as unknown as number[])]);
+    const keyEnd = eq < 0 ? j : eq;
+    if (keys === undefined || keyIn(b, i, keyEnd, keys)) {
+      if (eq < 0) out.push([String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]), ""]);
+      else out.push([String.fromCharCode.apply(null, b.subarray(i, eq) as unknown as number[]), String.fromCharCode.apply(null, b.subarray(eq + 1, j) as unknown as number[])]);
+    }
     i = j + 1;
   }
   return out;
+}
+
+/** Whether bytes [from, to) spell one of `keys`. */
+function keyIn(b: Uint8Array, from: number, to: number, keys: readonly string[]): boolean {
+  const n = to - from;
+  next: for (const k of keys) {
+    if (k.length !== n) continue;
+    for (let x = 0; x < n; x++) if (b[from + x] !== k.charCodeAt(x)) continue next;
+    return true;
+  }
+  return false;
 }

@@ -46,6 +46,9 @@ describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports
     for (const spec of specs) {
       const ko = makeFakeKo(spec);
       expect(outcome(() => readElfModuleInfo(ko, "m.ko"))).toEqual(outcome(() => general(ko, "m.ko")));
+      const keys = ["alias", "depends", "noequals"];
+      const filtered = general(ko, "m.ko");
+      expect(readElfModuleInfo(ko, "m.ko", keys)).toEqual({ ...filtered, modinfo: filtered.modinfo.filter(([k]) => keys.includes(k)) });
       for (let n = 0; n < ko.length; n += 3) {
         const b = ko.slice(0, n);
         expect(outcome(() => readElfModuleInfo(b, "m.ko"))).toEqual(outcome(() => general(b, "m.ko")));
@@ -79,6 +82,7 @@ describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports
       expect(img.length).toBe(whole.length);
       const want = general(whole, rel);
       expect(readElfModuleInfo(img, rel)).toEqual(want);
+      expect(readElfModuleInfo(img, rel, ["alias", "softdep"]).modinfo).toEqual(want.modinfo.filter(([k]) => k === "alias" || k === "softdep"));
       expect(readElfModuleInfo(fresh.read(join(DEB, rel)), rel)).toEqual(want);
     }
     expect(sparse).toBeGreaterThan(pick.length / 5);
