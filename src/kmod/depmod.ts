@@ -170,30 +170,34 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   const depCmp = (a: DMod, b: DMod): number => (a.depLoop === b.depLoop ? a.depSortIdx - b.depSortIdx : a.depLoop ? 1 : -1);
   for (const d of mods2) if (d.deps.length > 1) d.deps.sort(depCmp);
 
-  const allDeps = (d: DMod): DMod[] => {
-    const out: DMod[] = [];
-    const seen = new Set<DMod>();
-    const fill = (x: DMod): void => {
-      for (const y of x.deps) {
-        if (seen.has(y)) continue;
-        seen.add(y);
-        out.push(y);
-        fill(y);
-      }
-    };
-    fill(d);
-    return out.sort(depCmp);
-  };
-
   const files = new Map<string, Uint8Array>();
   const put = (name: string, text: string): void => void files.set(name, latin1ToBytes(text));
 
   // modules.dep and modules.dep.bin
   const depText: string[] = [];
   const depBin = new IndexWriter("modules.dep.bin");
+  // mod_get_all_sorted_dependencies: every module reachable through deps, by dep_sort_idx (unique
+  // outside cycles; modules in cycles are left out of the line, so their order does not matter).
+  const mark = new Int32Array(mods2.length).fill(-1);
+  const stack: DMod[] = [];
+  const reach: DMod[] = [];
+  const bySortIdx = (a: DMod, b: DMod): number => a.depSortIdx - b.depSortIdx;
   for (const d of mods2) {
     if (d.depLoop) continue;
-    const line = d.m.relpath + ":" + allDeps(d).filter((x) => !x.depLoop).map((x) => " " + x.m.relpath).join("");
+    reach.length = 0;
+    stack.push(d);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (const y of x.deps) {
+        if (mark[y.idx] === d.idx) continue;
+        mark[y.idx] = d.idx;
+        if (!y.depLoop) reach.push(y);
+        stack.push(y);
+      }
+    }
+    reach.sort(bySortIdx);
+    let line = d.m.relpath + ":";
+    for (const x of reach) line += " " + x.m.relpath;
     depText.push(line + "\n");
     depBin.insert(d.name, line, d.idx);
   }
