@@ -285,7 +285,7 @@ class PciIndex {
 
 export class AliasMatcher {
   /** Wildcard-free patterns → add_value over their values. */
-  private readonly exact = new Map<string, readonly IndexValue[]>();
+  private readonly exact = new Map<string, { values: readonly IndexValue[]; solo: readonly IndexValue[] }>();
   /** Literal prefixes (pattern[0..w)) as a byte trie; a node at depth w holds that group. */
   private readonly prefixes: PrefixNode = { label: "", children: new Map(), group: null };
   private stamp = 0;
@@ -308,7 +308,7 @@ export class AliasMatcher {
         }
       }
       if (w < 0) {
-        this.exact.set(e.key, addValues([], e.values));
+        this.exact.set(e.key, { values: e.values, solo: addValues([], e.values) });
         if (e.key.startsWith("pci:") || e.key.startsWith("vfio_pci:")) this.exactPci = true;
       }
       else {
@@ -495,7 +495,7 @@ export class AliasMatcher {
       node = node.children.get(key.charCodeAt(w));
     }
     const ex = pciKey && !this.exactPci ? undefined : this.exact.get(key);
-    if (hits.length === 0) return ex ?? NO_VALUES;
+    if (hits.length === 0) return ex?.solo ?? NO_VALUES;
     if (hits.length === 1 && ex === undefined) {
       const only = hits[0]!.solo;
       hits.length = 0;
@@ -505,7 +505,7 @@ export class AliasMatcher {
     const out: IndexValue[] = [];
     for (const h of hits) addValues(out, h.values);
     hits.length = 0;
-    if (ex) addValues(out, ex);
+    if (ex) addValues(out, ex.values);
     return out;
   }
 }

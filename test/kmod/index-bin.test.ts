@@ -73,6 +73,12 @@ describe("kmod .bin index (libkmod-index.c / depmod.c index_write)", () => {
     );
   });
 
+  it("index_searchwild: a wildcard hit plus an exact node with equal priorities keeps the trie walk's order (found by the property below)", () => {
+    const ki = build([["!", "m2", 0], ["*", "m1", 0], ["!", "m1", 0]]);
+    expect(ki.searchWildTrie("!").map((v) => v.value)).toEqual(["m2", "m1", "m1"]);
+    expect(ki.searchWild("!")).toEqual(ki.searchWildTrie("!"));
+  });
+
   it("index_searchwild: searchWild equals the trie walk on keys from the patterns themselves (wildcards filled in)", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(patternArb, fc.constantFrom("m1", "m2"), fc.nat(3)), { minLength: 1, maxLength: 60 }), fc.nat(), (entries, seed) => {
