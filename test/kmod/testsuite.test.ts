@@ -1,4 +1,4 @@
-// kmod's own testsuite (testsuite/test-*.c, data in ../shared/peers/kmod-testsuite = kmod's
+// kmod's own testsuite (testsuite/test-*.c, data vendored in test/kmod/data/kmod-testsuite = kmod's
 // rootfs-pristine) run against kbind, data-driven: each fixture directory is a fake root whose
 // /lib/modules, /etc/modprobe.d and /proc/cmdline libkmod sees (as testsuite/path.c traps them);
 // the kernel is an in-memory fake (testsuite/init_module.c). The .ko files are not in the
@@ -16,8 +16,8 @@ import { getSoftdeps, getWeakdeps, isBlacklisted } from "../../src/kmod/probe.ts
 import { makeFakeKo } from "./helpers/fake-ko.ts";
 import { FakeKernel } from "./helpers/fake-kernel.ts";
 
-const TS = join(import.meta.dirname, "../../../shared/peers/kmod-testsuite");
-const have = existsSync(TS);
+const TS = join(import.meta.dirname, "data/kmod-testsuite"); // vendored: see its README.md
+
 
 function fixture(rel: string): { dir: string; kernel: FakeKernel; env: ModprobeEnv } {
   const dir = join(TS, rel);
@@ -57,7 +57,7 @@ function confFiles(rel: string): { path: string; text: string }[] {
 
 const read = (rel: string): string => readFileSync(join(TS, rel), "latin1");
 
-describe.skipIf(!have)("kmod testsuite (rootfs-pristine) against kbind", () => {
+describe("kmod testsuite (rootfs-pristine) against kbind", () => {
   it("test-new-module.c from_name: kmod_module_new_from_name normalises dashes, keeps case", () => {
     const ctx = ctxFor("test-new-module/from_name");
     const names = ["ext4", "balbalbalbbalbalbalbalbalbalbal", "snd-hda-intel", "snd-timer", "iTCO_wdt"];
