@@ -26,8 +26,8 @@ function fail(file: string, offset: number, what: string): KbindError {
   return new KbindError("BAD_ELF", `${file}: ${what}`, { file, offset });
 }
 
-/** kmod_elf_new: header and section table checks. */
-export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
+/** e_ident and header size checks shared by both readers: class (32/64) and byte order. */
+function elfIdent(bytes: Uint8Array, file: string): { is64: boolean; le: boolean } {
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     throw fail(file, 0, "not an ELF file (bad magic)");
   const cls = bytes[4];
@@ -38,6 +38,12 @@ export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
   const le = data === 1;
   const hdrSize = is64 ? 64 : 52;
   if (bytes.length < hdrSize) throw fail(file, 0, `truncated ELF header (${bytes.length} < ${hdrSize} bytes)`);
+  return { is64, le };
+}
+
+/** kmod_elf_new: header and section table checks. */
+export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
+  const { is64, le } = elfIdent(bytes, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (o: number): number => dv.getUint16(o, le);
   const u32 = (o: number): number => dv.getUint32(o, le);
@@ -225,16 +231,7 @@ function nameIs(b: Uint8Array, at: number, limit: number, name: string): boolean
  * test/kmod/elf-fast.test.ts checks it against the general functions on real and on corrupted modules.
  */
 export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko", modinfoKeys?: readonly string[]): ElfModuleInfo {
-  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
-    throw fail(file, 0, "not an ELF file (bad magic)");
-  const cls = bytes[4];
-  const data = bytes[5];
-  if (cls !== 1 && cls !== 2) throw fail(file, 4, `invalid ELF class ${cls}`);
-  if (data !== 1 && data !== 2) throw fail(file, 5, `invalid ELF data encoding ${data}`);
-  const is64 = cls === 2;
-  const le = data === 1;
-  const hdrSize = is64 ? 64 : 52;
-  if (bytes.length < hdrSize) throw fail(file, 0, `truncated ELF header (${bytes.length} < ${hdrSize} bytes)`);
+  const { is64, le } = elfIdent(bytes, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shoff = wordN(dv, is64 ? 0x28 : 0x20, is64, le);
   const shentsize = dv.getUint16(is64 ? 0x3a : 0x2e, le);
