@@ -174,22 +174,7 @@ export function readSymbols(elf: ElfFile): ElfSymbols | null {
 
 function ksymtabStrings(elf: ElfFile): string[] {
   const ks = findSection(elf, "__ksymtab_strings");
-  if (!ks) return [];
-  const out: string[] = [];
-  const b = elf.bytes;
-  let i = ks.offset;
-  const end = Math.min(ks.offset + ks.size, b.length + 1); // see clampEnd
-  while (i < end) {
-    if (b[i] === 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < end && b[j] !== 0) j++;
-    out.push(String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
-    i = j + 1;
-  }
-  return out;
+  return ks ? nulStrings(elf.bytes, ks.offset, ks.offset + ks.size) : [];
 }
 
 /** kmod_elf_get_symbols: exported symbol names (`__crc_*` in .symtab, else __ksymtab_strings). */
