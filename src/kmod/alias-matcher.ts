@@ -15,6 +15,7 @@
 import { fnmatch } from "./fnmatch.ts";
 import { compileGlob, type CompiledGlob } from "./glob-compiled.ts";
 import type { IndexValue } from "./index-value.ts";
+import { PciTable, type PciPatternFields } from "./alias-pci-table.ts";
 
 interface Entry {
   pattern: string;
@@ -88,7 +89,10 @@ function postOrderCmp(a: string, b: string): number {
 // upper-case hex or a whole `*` (class bytes masked to 00/FF, so never half a field), with an
 // optional trailing `*`. A device key has the same layout with every field hex. Lower-case field
 // separators never occur in upper-case hex, so for such a key fnmatch(pattern, key) holds iff every
-// non-`*` field is equal: the fields are compared directly, candidates found by (vendor, device).
+// non-`*` field is equal: the fields are compared directly, candidates found by (vendor, device)
+// in flat typed-array tables (alias-pci-table.ts). When no other pattern can match such a key (no
+// prefix-trie pattern agrees with its prefix, no wildcard-free `pci:` pattern), the table's
+// answer is the whole answer.
 // Per field: first and second separator byte (0: none), hex digit count.
 const PCI_SEP1 = Uint8Array.from([118, 100, 115, 115, 98, 115, 105]); // v d s s b s i
 const PCI_SEP2 = Uint8Array.from([0, 0, 118, 100, 99, 99, 0]); //        -  - v d c c -
@@ -96,8 +100,8 @@ const PCI_LEN = Uint8Array.from([8, 8, 8, 8, 2, 2, 2]);
 /** Bytes of the layout after the prefix: v%08X d%08X sv%08X sd%08X bc%02X sc%02X i%02X. */
 const PCI_BODY = 49;
 
-/** Upper-case hex digit value, -1 otherwise (file2alias prints %X; a device key is upper case). */
-const HEX = new Int8Array(128).fill(-1);
+/** Upper-case hex digit value by byte, -1 otherwise (file2alias prints %X; a device key is upper case). */
+const HEX = new Int8Array(256).fill(-1);
 for (let c = 48; c <= 57; c++) HEX[c] = c - 48;
 for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
 
@@ -106,17 +110,25 @@ for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
  * top bit wraps; both sides wrap alike); false when `s` is not that layout with every field hex.
  * Monomorphic and allocation-free: this runs once per lookup.
  */
+const UTF8 = new TextEncoder();
+/** A device key's bytes (every layout key is shorter: `vfio_pci:` + PCI_BODY). */
+const KEY_BYTES = new Uint8Array(64);
+
 function parsePciKey(s: string, start: number, out: Int32Array): boolean {
   if (s.length !== start + PCI_BODY) return false;
+  // One native copy of the key into bytes, then plain array reads: cheaper than a charCodeAt
+  // per character (the key is often a slice of a larger string). A character above U+007F
+  // becomes two or more bytes: the length no longer fits and the key is not the layout.
+  const b = KEY_BYTES;
+  if (UTF8.encodeInto(s, b).written !== s.length) return false;
   let i = start;
   for (let f = 0; f < 7; f++) {
-    if (s.charCodeAt(i++) !== PCI_SEP1[f]) return false;
+    if (b[i++] !== PCI_SEP1[f]) return false;
     const sep2 = PCI_SEP2[f]!;
-    if (sep2 !== 0 && s.charCodeAt(i++) !== sep2) return false;
+    if (sep2 !== 0 && b[i++] !== sep2) return false;
     let v = 0;
     for (let k = PCI_LEN[f]!; k > 0; k--) {
-      const c = s.charCodeAt(i++);
-      const h = c < 128 ? HEX[c]! : -1;
+      const h = HEX[b[i++]!]!;
       if (h < 0) return false;
       v = (v << 4) | h;
     }
@@ -156,131 +168,15 @@ function parsePciPattern(s: string, start: number): { vals: Int32Array; literal:
   return i === s.length ? { vals, literal } : null;
 }
 
-interface PciEntry {
-  e: Entry;
-  /** Bit f: field f (v, d, sv, sd, bc, sc, i) is literal; the others are `*`. */
-  literal: number;
-  vals: Int32Array;
-  sv: number;
-  sd: number;
-  bc: number;
-  sc: number;
-  i: number;
-}
-
-const NO_ENTRIES: PciEntry[] = [];
-
-/** A list longer than this is split by its next field, so a lookup scans few entries. */
-const SPLIT_AT = 8;
-
-/**
- * Entries that share their leading fields, split by one more field when there are many: literal
- * values of field `f` in `byField`, `*` in `wild`. Scanning the bucket for a key's value and the
- * wild list reports exactly the entries of the flat list that match (the others differ in `f`).
- */
-class PciBucket {
-  readonly all: PciEntry[] = [];
-  /** Field index the bucket is split by (2..6), or -1 while flat. */
-  f = -1;
-  byField = new Map<number, PciEntry[]>();
-  wild: PciEntry[] = [];
-
-  /** Splits by the literal field (after `from`) that spreads the entries over most buckets. */
-  seal(from: number): void {
-    if (this.all.length <= SPLIT_AT) return;
-    let best = -1;
-    let bestN = 1;
-    for (let f = from; f <= 6; f++) {
-      const vals = new Set<number>();
-      for (const pe of this.all) if ((pe.literal & (1 << f)) !== 0) vals.add(pe.vals[f]!);
-      if (vals.size > bestN) [best, bestN] = [f, vals.size];
-    }
-    if (best < 0) return;
-    this.f = best;
-    for (const pe of this.all) {
-      if ((pe.literal & (1 << best)) === 0) this.wild.push(pe);
-      else {
-        const v = pe.vals[best]!;
-        const l = this.byField.get(v);
-        if (l) l.push(pe);
-        else this.byField.set(v, [pe]);
-      }
-    }
-  }
-
-  collect(k: Int32Array, out: Entry[]): void {
-    if (this.f < 0) scanPci(this.all, k, out);
-    else {
-      scanPci(this.byField.get(k[this.f]!) ?? NO_ENTRIES, k, out);
-      scanPci(this.wild, k, out);
-    }
-  }
-}
-
-/** Entries of `l` whose literal fields 2..6 (sv, sd, bc, sc, i) equal the key's. */
-function scanPci(l: PciEntry[], k: Int32Array, out: Entry[]): void {
-  for (let n = 0; n < l.length; n++) {
-    const pe = l[n]!;
-    const lit = pe.literal;
-    if ((lit & 4) !== 0 && pe.sv !== k[2]) continue;
-    if ((lit & 8) !== 0 && pe.sd !== k[3]) continue;
-    if ((lit & 16) !== 0 && pe.bc !== k[4]) continue;
-    if ((lit & 32) !== 0 && pe.sc !== k[5]) continue;
-    if ((lit & 64) !== 0 && pe.i !== k[6]) continue;
-    out.push(pe.e);
-  }
-}
-
-class PciIndex {
-  /** (vendor, device) both literal: vendor → device → bucket. */
-  readonly byVd = new Map<number, Map<number, PciBucket>>();
-  /** Vendor literal, device `*`. */
-  readonly byV = new Map<number, PciBucket>();
-  /** Vendor `*`, device literal. */
-  readonly byD = new Map<number, PciBucket>();
-  /** Both `*` (class matches, catch-alls). */
-  readonly any = new PciBucket();
-  readonly all: Entry[] = [];
-
-  add(e: Entry, vals: Int32Array, literal: number): void {
-    const pe: PciEntry = { e, literal, vals, sv: vals[2]!, sd: vals[3]!, bc: vals[4]!, sc: vals[5]!, i: vals[6]! };
-    this.all.push(e);
-    const v = vals[0]!;
-    const d = vals[1]!;
-    const into = (m: Map<number, PciBucket>, key: number): void => {
-      let b = m.get(key);
-      if (!b) m.set(key, (b = new PciBucket()));
-      b.all.push(pe);
-    };
-    const hasV = (literal & 1) !== 0;
-    const hasD = (literal & 2) !== 0;
-    if (hasV && hasD) {
-      let m = this.byVd.get(v);
-      if (!m) this.byVd.set(v, (m = new Map<number, PciBucket>()));
-      into(m, d);
-    } else if (hasV) into(this.byV, v);
-    else if (hasD) into(this.byD, d);
-    else this.any.all.push(pe);
-  }
-
-  /** After the last add: split the long buckets. */
-  seal(): void {
-    for (const m of this.byVd.values()) for (const b of m.values()) b.seal(2);
-    for (const b of this.byV.values()) b.seal(2);
-    for (const b of this.byD.values()) b.seal(2);
-    this.any.seal(2);
-  }
-
-  /** Entries matching a fixed-layout key with fields `k` (in no particular order). */
-  collect(k: Int32Array, out: Entry[]): void {
-    const v = k[0]!;
-    const d = k[1]!;
-    const byD = this.byVd.get(v);
-    if (byD !== undefined) byD.get(d)?.collect(k, out);
-    if (this.byV.size > 0) this.byV.get(v)?.collect(k, out);
-    if (this.byD.size > 0) this.byD.get(d)?.collect(k, out);
-    if (this.any.all.length > 0) this.any.collect(k, out);
-  }
+/** The fixed-layout patterns under one prefix (`pci:` or `vfio_pci:`). */
+interface PciIndex {
+  table: PciTable;
+  /** Entry number (as the table reports it) → entry. */
+  entries: Entry[];
+  /** Entry number → its `solo` answer (one hop less than through `entries` on the common path). */
+  solos: (readonly IndexValue[])[];
+  /** Whether a prefix-trie pattern can match a key with this prefix (else the walk is skipped). */
+  trie: boolean;
 }
 
 export class AliasMatcher {
@@ -293,6 +189,8 @@ export class AliasMatcher {
   /** Fixed-layout `pci:` / `vfio_pci:` patterns, kept out of the prefix trie. */
   private readonly pci = new Map<string, PciIndex>();
   private readonly pciKey = new Int32Array(7);
+  /** Entry numbers one PCI lookup reports (as many as the largest table has rows). */
+  private pciHits = new Int32Array(0);
   /** Whether any wildcard-free pattern starts with `pci:` / `vfio_pci:` (else a PCI key skips `exact`). */
   private exactPci = false;
 
@@ -320,13 +218,15 @@ export class AliasMatcher {
     wild.sort((a, b) => postOrderCmp(a.pattern, b.pattern));
     wild.forEach((e, i) => (e.rank = i));
     const raw = new Map<number, Map<string, Entry[]>>();
+    const pciFields = new Map<string, { entries: Entry[]; fields: PciPatternFields[] }>();
     for (const e of wild) {
       const prefix = e.pattern.startsWith("pci:") ? "pci:" : e.pattern.startsWith("vfio_pci:") ? "vfio_pci:" : null;
       const f = prefix !== null ? parsePciPattern(e.pattern, prefix.length) : null;
       if (prefix !== null && f !== null) {
-        let idx = this.pci.get(prefix);
-        if (!idx) this.pci.set(prefix, (idx = new PciIndex()));
-        idx.add(e, f.vals, f.literal);
+        let l = pciFields.get(prefix);
+        if (!l) pciFields.set(prefix, (l = { entries: [], fields: [] }));
+        l.entries.push(e);
+        l.fields.push(f);
         continue;
       }
       let m = raw.get(e.w);
@@ -336,7 +236,19 @@ export class AliasMatcher {
       if (l) l.push(e);
       else m.set(p, [e]);
     }
-    for (const idx of this.pci.values()) idx.seal();
+    for (const [prefix, { entries, fields }] of pciFields) {
+      // Entry numbers in discovery order: sorting a lookup's numbers sorts its hits.
+      const order = entries.map((_, i) => i).sort((a, b) => discoveryOrder(entries[a]!, entries[b]!));
+      const sortedEntries = order.map((i) => entries[i]!);
+      const sortedFields = order.map((i) => fields[i]!);
+      // A trie pattern is reported only if its literal prefix starts the key: for a key that
+      // starts with `prefix`, that needs the two to agree on their common length.
+      let trie = false;
+      for (const m of raw.values()) for (const p of m.keys()) if (p.startsWith(prefix) || prefix.startsWith(p)) trie = true;
+      const table = new PciTable(sortedFields);
+      this.pci.set(prefix, { table, entries: sortedEntries, solos: sortedEntries.map((e) => e.solo), trie });
+      if (table.size > this.pciHits.length) this.pciHits = new Int32Array(table.size);
+    }
     for (const m of raw.values()) {
       for (const [p, list] of m) {
         let node = this.prefixes;
@@ -447,25 +359,30 @@ export class AliasMatcher {
    */
   search(key: string): readonly IndexValue[] {
     const hits = this.hits;
-    hits.length = 0;
+    if (hits.length !== 0) hits.length = 0; // only after an exception: every return empties it
     const stamp = ++this.stamp;
     this.curStamp = stamp;
     this.curKey = key;
     this.subW = -1;
     let pciKey = false;
+    let walk = true;
     if (this.pci.size > 0) {
       const prefix = key.startsWith("pci:") ? "pci:" : key.startsWith("vfio_pci:") ? "vfio_pci:" : null;
       const idx = prefix !== null ? this.pci.get(prefix) : undefined;
       if (idx) {
-        // PCI-index entries are never in the prefix trie, so no stamps are needed on this path.
+        // PCI-table entries are never in the prefix trie, so no stamps are needed on this path.
         if (parsePciKey(key, prefix!.length, this.pciKey)) {
-          idx.collect(this.pciKey, hits);
+          const found = this.pciHits;
+          const n = idx.table.collect(this.pciKey, found, 0);
+          if (!idx.trie && !this.exactPci) return pciAnswer(idx, found, n);
+          for (let i = 0; i < n; i++) hits.push(idx.entries[found[i]!]!);
           pciKey = true;
+          walk = idx.trie;
         }
-        else for (const e of idx.all) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
+        else for (const e of idx.entries) if (key.startsWith(e.pattern.slice(0, e.w))) this.test(e); // any other key shape: fnmatch
       }
     }
-    let node: PrefixNode | undefined = this.prefixes;
+    let node: PrefixNode | undefined = walk ? this.prefixes : undefined;
     for (let w = 0; node; w++) {
       if (node.label !== "") {
         if (!key.startsWith(node.label, w)) break;
@@ -511,6 +428,28 @@ export class AliasMatcher {
 }
 
 const NO_VALUES: readonly IndexValue[] = [];
+
+/**
+ * The answer when only PCI-table entries can match: `found[0..n)` are entry numbers, which
+ * follow discovery order, so sorting them (insertion sort: n is small) orders the hits.
+ */
+function pciAnswer(idx: PciIndex, found: Int32Array, n: number): readonly IndexValue[] {
+  if (n === 0) return NO_VALUES;
+  if (n === 1) return idx.solos[found[0]!]!;
+  const entries = idx.entries;
+  for (let i = 1; i < n; i++) {
+    const x = found[i]!;
+    let j = i - 1;
+    while (j >= 0 && found[j]! > x) {
+      found[j + 1] = found[j]!;
+      j--;
+    }
+    found[j + 1] = x;
+  }
+  const out: IndexValue[] = [];
+  for (let i = 0; i < n; i++) addValues(out, entries[found[i]!]!.values);
+  return out;
+}
 
 /** The order index_mm_searchwild reports patterns in: first wildcard position, then DFS rank. */
 function discoveryOrder(a: Entry, b: Entry): number {

@@ -278,8 +278,11 @@ export class KmodContext {
     return this.poolGet(modnameNormalize(name), null);
   }
 
-  /** Per alias: the last value list answered for it and the modules made from it. */
-  private readonly aliasLists = new Map<string, { vals: readonly IndexValue[]; mods: KmodModule[] }>();
+  /**
+   * Per alias: the modules made from the last value list answered for it (that list hangs on the
+   * array as `vals`: one object fewer to reach on a lookup).
+   */
+  private readonly aliasLists = new Map<string, AliasModules>();
 
   /**
    * kmod_module_new_from_alias for each value, in order (a fresh array). The index answers with
@@ -288,10 +291,12 @@ export class KmodContext {
    */
   modulesFromAlias(alias: string, vals: readonly IndexValue[]): KmodModule[] {
     const last = this.aliasLists.get(alias);
-    if (last !== undefined && last.vals === vals) return last.mods.slice();
-    const mods = new Array<KmodModule>(vals.length);
+    if (last !== undefined && last.vals === vals) return last.slice();
+    if (vals.length === 0) return []; // not remembered: misses would only grow the map
+    const mods = new Array<KmodModule>(vals.length) as AliasModules;
     for (let i = 0; i < vals.length; i++) mods[i] = this.moduleFromAlias(alias, vals[i]!.value);
-    this.aliasLists.set(alias, { vals, mods });
+    mods.vals = vals;
+    this.aliasLists.set(alias, mods);
     return mods.slice();
   }
 
@@ -325,6 +330,9 @@ export class KmodContext {
     }
   }
 }
+
+/** Modules made from an index answer, and that answer. */
+type AliasModules = KmodModule[] & { vals?: readonly IndexValue[] };
 
 function reorderForFileReader(values: readonly IndexValue[]): IndexValue[] {
   // Equal-priority values are adjacent; the file reader yields each such run reversed relative to

@@ -41,7 +41,9 @@ function fromModdep(ctx: KmodContext, key: string): KmodModule[] {
 
 function fromAliasBin(ctx: KmodContext, kind: "alias" | "symbol" | "builtinAlias", key: string): KmodModule[] {
   const vals = ctx.searchIndexWild(kind, key);
-  if (vals === null || vals.length === 0) return NONE;
+  if (vals === null) return NONE;
+  // An empty answer gives an empty list: the remembered-modules check comes first because it
+  // does not have to reach into `vals`.
   return ctx.modulesFromAlias(key, vals);
 }
 
