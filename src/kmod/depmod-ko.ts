@@ -7,6 +7,7 @@ import { KbindError } from "../model/errors.ts";
 import { decompressModuleSync } from "./decompress.ts";
 import { depmodFromModinfo, pathToModname, type DepmodModule, type DepmodOptions, type DepmodResult } from "./depmod.ts";
 import { readElfModuleInfo } from "./elf.ts";
+import { SymbolNames } from "./symbol-names.ts";
 
 export interface KoFile {
   relpath: string;
@@ -22,9 +23,12 @@ export interface DepmodFromKoResult extends DepmodResult {
 /** The modinfo keys depmodFromModinfo reads (aliases, softdeps, weakdeps; `depends` for modules without symbols). */
 export const DEPMOD_MODINFO_KEYS: readonly string[] = ["alias", "softdep", "weakdep", "depends"];
 
-/** The module a .ko file holds, as depmod sees it: its modinfo holds only DEPMOD_MODINFO_KEYS. */
-export function moduleFromKo(ko: KoFile): DepmodModule {
-  const info = readElfModuleInfo(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath, DEPMOD_MODINFO_KEYS);
+/**
+ * The module a .ko file holds, as depmod sees it: its modinfo holds only DEPMOD_MODINFO_KEYS, its
+ * symbol names are ids in `symbols`.
+ */
+export function moduleFromKo(ko: KoFile, symbols: SymbolNames): DepmodModule {
+  const info = readElfModuleInfo(decompressModuleSync(ko.bytes, ko.relpath), ko.relpath, symbols, DEPMOD_MODINFO_KEYS);
   return { name: pathToModname(ko.relpath), relpath: ko.relpath, modinfo: info.modinfo, exports: info.exports, needs: info.needs };
 }
 
@@ -43,6 +47,7 @@ export function depmodFromKoFiles(kos: KoFile[], opts: DepmodOptions = {}): Depm
 export function depmodFromKoSource(relpaths: string[], read: (relpath: string) => Uint8Array, opts: DepmodOptions = {}): DepmodFromKoResult {
   const skipped: KbindError[] = [];
   const mods: DepmodModule[] = [];
+  const symbols = new SymbolNames();
   const seen = new Set<string>();
   // depmod_modules_search_dir: "updates" (the default search entry) wins over other dirs.
   const sorted = [...relpaths.filter((r) => r.startsWith("updates/")), ...relpaths.filter((r) => !r.startsWith("updates/"))];
@@ -50,13 +55,13 @@ export function depmodFromKoSource(relpaths: string[], read: (relpath: string) =
     const name = pathToModname(rel);
     if (seen.has(name)) continue;
     try {
-      mods.push(moduleFromKo({ relpath: rel, bytes: read(rel) }));
+      mods.push(moduleFromKo({ relpath: rel, bytes: read(rel) }, symbols));
       seen.add(name);
     } catch (e) {
       if (!(e instanceof KbindError)) throw e;
       skipped.push(e);
     }
   }
-  const r = depmodFromModinfo(mods, opts);
+  const r = depmodFromModinfo(mods, opts, symbols);
   return { ...r, skipped, warnings: [...skipped.map((e) => `depmod: ERROR: failed ${e.location.file ?? ""}: ${e.message}\n`), ...r.warnings] };
 }

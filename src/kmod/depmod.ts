@@ -7,6 +7,7 @@ import { KbindError } from "../model/errors.ts";
 import { bytesToLatin1, latin1ToBytes } from "./bytes.ts";
 import { IndexWriter } from "./index-writer.ts";
 import { aliasNormalize, modnameNormalize } from "./normalize.ts";
+import { SymbolNames } from "./symbol-names.ts";
 import { parseBuiltinModinfo } from "./text-files.ts";
 
 /** A module given by modinfo alone (contract for scenarios): deps come from a `depends` key. */
@@ -17,12 +18,12 @@ export interface InlineModule {
   modinfo: [string, string][];
 }
 
-/** A module as read from a .ko: modinfo plus ELF symbol information. */
+/** A module as read from a .ko: modinfo plus ELF symbol information (ids in a SymbolNames table). */
 export interface DepmodModule extends InlineModule {
   /** Exported symbols (__ksymtab_strings), or undefined to use the `depends` modinfo key. */
-  exports?: string[];
+  exports?: number[];
   /** Undefined symbols the module needs (.symtab SHN_UNDEF), in symbol-table order. */
-  needs?: { name: string; weak: boolean }[];
+  needs?: number[];
 }
 
 export interface DepmodOptions {
@@ -66,8 +67,11 @@ function modinfoValues(m: InlineModule, key: string): string[] {
   return out;
 }
 
-/** Runs depmod over `mods` (already deduplicated by name, as depmod_modules_search does). */
-export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}): DepmodResult {
+/**
+ * Runs depmod over `mods` (already deduplicated by name, as depmod_modules_search does); their
+ * symbol ids are in `symbols`.
+ */
+export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}, symbols: SymbolNames = new SymbolNames()): DepmodResult {
   const warnings: string[] = [];
   const byName = new Map<string, DMod>();
   const list: DMod[] = [];
@@ -111,9 +115,11 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   }
   mods2.forEach((d, i) => (d.idx = i));
 
-  // Symbols: hash_add replaces, so the last exporter in idx order owns a symbol.
-  const owners = new Map<string, DMod>();
-  for (const d of mods2) for (const s of d.m.exports ?? []) owners.set(s, d);
+  // Symbols: hash_add replaces, so the last exporter in idx order owns a symbol (owner idx by symbol id, -1: none).
+  const owners = new Int32Array(symbols.count).fill(-1);
+  for (const d of mods2) for (const s of d.m.exports ?? []) owners[s] = d.idx;
+  // Which module last added a dependency on a module (by idx): a module's deps without repeats.
+  const depOf = new Int32Array(mods2.length).fill(-1);
   for (const d of mods2) {
     if (d.m.exports === undefined && d.m.needs === undefined) {
       // Inline module: `depends=a,b` (the kernel's modinfo key) names the direct dependencies.
@@ -131,14 +137,14 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
       continue;
     }
     for (const n of d.m.needs ?? []) {
-      let s = n.name;
-      if (s.startsWith(".")) s = s.slice(1);
-      const o = owners.get(s);
-      if (!o) continue;
-      if (!d.deps.includes(o)) {
-        d.deps.push(o);
-        o.users++;
-      }
+      // depmod_symbol_find skips a leading '.' (PPC64 function descriptors).
+      const s = symbols.withoutLeading(n, 0x2e);
+      const oi = s < owners.length ? owners[s]! : -1;
+      if (oi < 0 || depOf[oi] === d.idx) continue;
+      depOf[oi] = d.idx;
+      const o = mods2[oi]!;
+      d.deps.push(o);
+      o.users++;
     }
   }
 
@@ -236,7 +242,11 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   // modules.symbols(.bin): every exported symbol with a module owner.
   const symText = ["# Aliases for symbols, used by symbol_request().\n"];
   const symBin = new IndexWriter("modules.symbols.bin");
-  for (const [s, o] of hashOrder(owners, 2048)) {
+  const owned = new Map<string, DMod>();
+  owners.forEach((oi, s) => {
+    if (oi >= 0) owned.set(symbols.name(s), mods2[oi]!);
+  });
+  for (const [s, o] of hashOrder(owned, 2048)) {
     symText.push(`alias symbol:${s} ${o.name}\n`);
     symBin.insert(`symbol:${s}`, o.name, o.idx);
   }

@@ -4,6 +4,7 @@
 // needs (kmod_elf_get_dependency_symbols: SHN_UNDEF entries of .symtab, weak or global).
 // ELF32/ELF64, little or big endian. Malformed input raises KbindError with a file offset.
 import { KbindError } from "../model/errors.ts";
+import type { SymbolNames } from "./symbol-names.ts";
 
 export interface ElfSection {
   name: string;
@@ -78,13 +79,18 @@ export function parseElf(bytes: Uint8Array, file = "module.ko"): ElfFile {
 }
 
 function cstrAt(b: Uint8Array, at: number, limit: number, file: string): string {
+  return String.fromCharCode.apply(null, b.subarray(at, cstrEnd(b, at, limit, file)) as unknown as number[]);
+}
+
+/** Where the NUL-terminated string at `at` of a table ending at `limit` ends. */
+function cstrEnd(b: Uint8Array, at: number, limit: number, file: string): number {
   if (at >= limit) throw fail(file, at, `string offset ${at} outside its table`);
   let end = at;
   // Bytes past the end of the file read as non-NUL (undefined) up to `limit`, but add nothing to
   // the string: stop at the file's end (a section whose size is not checked can be huge).
   const stop = Math.min(limit, b.length);
   while (end < stop && b[end] !== 0) end++;
-  return String.fromCharCode.apply(null, b.subarray(at, end) as unknown as number[]);
+  return end;
 }
 
 export function findSection(elf: ElfFile, name: string): ElfSection | undefined {
@@ -188,11 +194,15 @@ export function readNeeds(elf: ElfFile, syms: ElfSymbols | null = readSymbols(el
   return syms ? syms.needs : [];
 }
 
-/** What depmod takes from a module's ELF (kmod_elf_get_modinfo_strings, _get_symbols, _get_dependency_symbols). */
+/**
+ * What depmod takes from a module's ELF (kmod_elf_get_modinfo_strings, _get_symbols,
+ * _get_dependency_symbols), symbol names as ids in a SymbolNames table. A needed symbol's binding
+ * (weak or global) is not kept: depmod only uses it to word `-e` warnings.
+ */
 export interface ElfModuleInfo {
   modinfo: [string, string][];
-  exports: string[];
-  needs: { name: string; weak: boolean }[];
+  exports: number[];
+  needs: number[];
 }
 
 const NAME_MODINFO = ".modinfo";
@@ -212,10 +222,11 @@ function nameIs(b: Uint8Array, at: number, limit: number, name: string): boolean
  * every section: the same checks in the same order (so the same KbindError for a malformed file),
  * the same results, but only .modinfo, .symtab (and its string table) and __ksymtab_strings are
  * looked at — a module has ~50 sections and depmod reads 3 or 4. With `modinfoKeys`, only .modinfo
- * entries with those keys are decoded (depmod reads 4 of the ~15 keys a module has).
+ * entries with those keys are decoded (depmod reads 4 of the ~15 keys a module has). Symbol names
+ * are interned into `symbols` from the bytes, never decoded here.
  * test/kmod/elf-fast.test.ts checks it against the general functions on real and on corrupted modules.
  */
-export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko", modinfoKeys?: readonly string[]): ElfModuleInfo {
+export function readElfModuleInfo(bytes: Uint8Array, file: string, symbols: SymbolNames, modinfoKeys?: readonly string[]): ElfModuleInfo {
   const { is64, le } = elfIdent(bytes, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shoff = wordN(dv, is64 ? 0x28 : 0x20, is64, le);
@@ -253,8 +264,8 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko", modinfo
   }
 
   // readSymbols
-  let crcs: string[] | null = null;
-  const needs: { name: string; weak: boolean }[] = [];
+  let crcs: number[] | null = null;
+  const needs: number[] = [];
   if (symtab >= 0) {
     const link = dv.getUint32(shoff + symtab * shentsize + linkAt, le);
     const symOff = wordN(dv, shoff + symtab * shentsize + offAt, is64, le);
@@ -274,17 +285,17 @@ export function readElfModuleInfo(bytes: Uint8Array, file = "module.ko", modinfo
       const at = strOff + (nameOff >>> 0);
       if (shndx === 0) {
         const bind = (is64 ? b[o + 4]! : b[o + 12]!) >> 4;
-        if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push({ name: cstrAt(b, at, strEnd, file), weak: bind === STB_WEAK });
+        if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push(symbols.intern(b, at, cstrEnd(b, at, strEnd, file)));
         continue;
       }
       if (at + 6 <= strEnd && b[at] === 0x5f && b[at + 1] === 0x5f && b[at + 2] === 0x63 && b[at + 3] === 0x72 && b[at + 4] === 0x63 && b[at + 5] === 0x5f)
-        crcs.push(cstrAt(b, at + 6, strEnd, file));
+        crcs.push(symbols.intern(b, at + 6, cstrEnd(b, at + 6, strEnd, file)));
     }
   }
   const sec = (i: number, at: number): number => wordN(dv, shoff + i * shentsize + at, is64, le);
   return {
     modinfo: modinfo < 0 ? [] : modinfoStrings(bytes, sec(modinfo, offAt), sec(modinfo, offAt) + sec(modinfo, sizeAt), modinfoKeys),
-    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : nulStrings(bytes, sec(ksymtab, offAt), sec(ksymtab, offAt) + sec(ksymtab, sizeAt)),
+    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : internNulStrings(bytes, sec(ksymtab, offAt), sec(ksymtab, offAt) + sec(ksymtab, sizeAt), symbols),
     needs,
   };
 }
@@ -308,6 +319,24 @@ function nulStrings(b: Uint8Array, start: number, endIn: number): string[] {
     let j = i;
     while (j < end && b[j] !== 0) j++;
     out.push(String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
+    i = j + 1;
+  }
+  return out;
+}
+
+/** nulStrings, interned into `symbols` instead of decoded. */
+function internNulStrings(b: Uint8Array, start: number, endIn: number, symbols: SymbolNames): number[] {
+  const out: number[] = [];
+  const end = Math.min(endIn, b.length + 1); // see clampEnd
+  let i = start;
+  while (i < end) {
+    if (b[i] === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < end && b[j] !== 0) j++;
+    out.push(symbols.intern(b, i, Math.min(j, b.length)));
     i = j + 1;
   }
   return out;

@@ -11,6 +11,7 @@ import { buildModuleDir, ModuleDir } from "../../src/kmod/module-dir.ts";
 import { IndexBuilder, KmodIndex } from "../../src/kmod/index-bin.ts";
 import { lookupWithError } from "../../src/kmod/lookup.ts";
 import { modprobe, type ModprobeEnv } from "../../src/kmod/modprobe.ts";
+import { SymbolNames } from "../../src/kmod/symbol-names.ts";
 import { KMOD_PROBE_DRY_RUN, KMOD_PROBE_IGNORE_LOADED, probeInsertModule, probeList } from "../../src/kmod/probe.ts";
 import { KbindError } from "../../src/model/errors.ts";
 import { makeFakeKo } from "./helpers/fake-ko.ts";
@@ -111,13 +112,13 @@ describe("bad input (fuzzed): kmod's behaviour or a KbindError, never a hang or 
 
   it("kmod_elf_new: non-ELF and truncated .ko files raise BAD_ELF with an offset; depmod skips them", () => {
     const ko = makeFakeKo({ modinfo: [["alias", "pci:v*d*sv*sd*bc02sc*i*"]], exports: ["s"], needs: ["t"] });
-    for (let n = 0; n < ko.length; n += 7) onlyKbindErrors(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: ko.slice(0, n) }));
-    expect(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: new TextEncoder().encode("#!/bin/sh\necho not a module\n") })).toThrow(/not an ELF file/);
+    for (let n = 0; n < ko.length; n += 7) onlyKbindErrors(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: ko.slice(0, n) }, new SymbolNames()));
+    expect(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: new TextEncoder().encode("#!/bin/sh\necho not a module\n") }, new SymbolNames())).toThrow(/not an ELF file/);
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(ko.length - 1), fc.nat(255)), { minLength: 1, maxLength: 10 }), (edits) => {
         const b = ko.slice();
         for (const [at, v] of edits) b[at] = v;
-        onlyKbindErrors(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: b }));
+        onlyKbindErrors(() => moduleFromKo({ relpath: "kernel/x.ko", bytes: b }, new SymbolNames()));
       }),
       { numRuns: 2000 },
     );
@@ -130,8 +131,8 @@ describe("bad input (fuzzed): kmod's behaviour or a KbindError, never a hang or 
   });
 
   it("corrupt gzip/zstd module files raise BAD_COMPRESSED_MODULE", () => {
-    expect(() => moduleFromKo({ relpath: "kernel/x.ko.gz", bytes: new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]) })).toThrow(/gzip decompression failed/);
-    expect(() => moduleFromKo({ relpath: "kernel/x.ko.zst", bytes: new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 9, 9, 9, 9]) })).toThrow(KbindError);
+    expect(() => moduleFromKo({ relpath: "kernel/x.ko.gz", bytes: new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]) }, new SymbolNames())).toThrow(/gzip decompression failed/);
+    expect(() => moduleFromKo({ relpath: "kernel/x.ko.zst", bytes: new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 9, 9, 9, 9]) }, new SymbolNames())).toThrow(KbindError);
   });
 
   it("alias_normalize: an unmatched bracket in a lookup key is -EINVAL → 'not found' (kmod_module_new_from_lookup)", () => {

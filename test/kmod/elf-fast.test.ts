@@ -6,16 +6,29 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KoReader } from "../../src/host/kmod-files.ts";
-import { parseElf, readElfModuleInfo, readExports, readModinfo, readNeeds, readSymbols, type ElfModuleInfo } from "../../src/kmod/elf.ts";
+import { parseElf, readElfModuleInfo, readExports, readModinfo, readNeeds, readSymbols } from "../../src/kmod/elf.ts";
+import { SymbolNames } from "../../src/kmod/symbol-names.ts";
 import { makeFakeKo } from "./helpers/fake-ko.ts";
 
-function general(bytes: Uint8Array, file: string): ElfModuleInfo {
-  const elf = parseElf(bytes, file);
-  const syms = readSymbols(elf);
-  return { modinfo: readModinfo(elf), exports: readExports(elf, syms), needs: readNeeds(elf, syms) };
+interface NamedInfo {
+  modinfo: [string, string][];
+  exports: string[];
+  needs: string[];
 }
 
-function outcome(f: () => ElfModuleInfo): unknown {
+function general(bytes: Uint8Array, file: string): NamedInfo {
+  const elf = parseElf(bytes, file);
+  const syms = readSymbols(elf);
+  return { modinfo: readModinfo(elf), exports: readExports(elf, syms), needs: readNeeds(elf, syms).map((n) => n.name) };
+}
+
+/** readElfModuleInfo with its symbol ids turned back into names (a fresh table, or the one given). */
+function fast(bytes: Uint8Array, file: string, keys?: string[], symbols = new SymbolNames()): NamedInfo {
+  const info = readElfModuleInfo(bytes, file, symbols, keys);
+  return { modinfo: info.modinfo, exports: info.exports.map((s) => symbols.name(s)), needs: info.needs.map((s) => symbols.name(s)) };
+}
+
+function outcome(f: () => NamedInfo): unknown {
   try {
     return { ok: f() };
   } catch (e) {
@@ -34,7 +47,7 @@ function kosUnder(dir: string, rel = "", out: string[] = []): string[] {
   return out;
 }
 
-describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports + readNeeds", () => {
+describe("readElfModuleInfo (names through SymbolNames) = parseElf + readSymbols + readModinfo + readExports + readNeeds", () => {
   const specs = [
     { modinfo: [["alias", "pci:v*d*sv*sd*bc02sc*i*"], ["license", "GPL"], ["depends", ""], ["noequals", ""]], exports: ["s1", "s2"], needs: ["t", "printk"], weakNeeds: ["w"] },
     { modinfo: [["alias", "x"]], needs: ["a"], is64: false, le: false, pad: true },
@@ -45,19 +58,19 @@ describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports
   it("same result or same KbindError on fake modules, truncated and with random byte edits", () => {
     for (const spec of specs) {
       const ko = makeFakeKo(spec);
-      expect(outcome(() => readElfModuleInfo(ko, "m.ko"))).toEqual(outcome(() => general(ko, "m.ko")));
+      expect(outcome(() => fast(ko, "m.ko"))).toEqual(outcome(() => general(ko, "m.ko")));
       const keys = ["alias", "depends", "noequals"];
       const filtered = general(ko, "m.ko");
-      expect(readElfModuleInfo(ko, "m.ko", keys)).toEqual({ ...filtered, modinfo: filtered.modinfo.filter(([k]) => keys.includes(k)) });
+      expect(fast(ko, "m.ko", keys)).toEqual({ ...filtered, modinfo: filtered.modinfo.filter(([k]) => keys.includes(k)) });
       for (let n = 0; n < ko.length; n += 3) {
         const b = ko.slice(0, n);
-        expect(outcome(() => readElfModuleInfo(b, "m.ko"))).toEqual(outcome(() => general(b, "m.ko")));
+        expect(outcome(() => fast(b, "m.ko"))).toEqual(outcome(() => general(b, "m.ko")));
       }
       fc.assert(
         fc.property(fc.array(fc.tuple(fc.nat(ko.length - 1), fc.nat(255)), { minLength: 1, maxLength: 8 }), (edits) => {
           const b = ko.slice();
           for (const [at, v] of edits) b[at] = v;
-          expect(outcome(() => readElfModuleInfo(b, "m.ko"))).toEqual(outcome(() => general(b, "m.ko")));
+          expect(outcome(() => fast(b, "m.ko"))).toEqual(outcome(() => general(b, "m.ko")));
         }),
         { numRuns: 1500 },
       );
@@ -71,6 +84,8 @@ describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports
     pick.push(...["kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko", "kernel/fs/ext4/ext4.ko", "kernel/net/mac80211/mac80211.ko"].filter((p) => all.includes(p)));
     const reader = new KoReader();
     const fresh = new KoReader();
+    // One symbol table for all modules, as depmod uses it.
+    const shared = new SymbolNames();
     let sparse = 0;
     for (const [i, rel] of pick.entries()) {
       const whole = readFileSync(join(DEB, rel));
@@ -81,9 +96,9 @@ describe("readElfModuleInfo = parseElf + readSymbols + readModinfo + readExports
       if (reader.bytesRead - before < whole.length) sparse++;
       expect(img.length).toBe(whole.length);
       const want = general(whole, rel);
-      expect(readElfModuleInfo(img, rel)).toEqual(want);
-      expect(readElfModuleInfo(img, rel, ["alias", "softdep"]).modinfo).toEqual(want.modinfo.filter(([k]) => k === "alias" || k === "softdep"));
-      expect(readElfModuleInfo(fresh.read(join(DEB, rel)), rel)).toEqual(want);
+      expect(fast(img, rel, undefined, shared)).toEqual(want);
+      expect(fast(img, rel, ["alias", "softdep"]).modinfo).toEqual(want.modinfo.filter(([k]) => k === "alias" || k === "softdep"));
+      expect(fast(fresh.read(join(DEB, rel)), rel)).toEqual(want);
     }
     expect(sparse).toBeGreaterThan(pick.length / 5);
   });
