@@ -1,8 +1,19 @@
 // Byte strings. kmod works on C strings (bytes); kbind keeps them as JS strings with one char per
 // byte (latin1), so NUL and bytes >= 0x80 survive unchanged and comparisons are byte-wise (strcmp).
 
+const ASCII_DECODER = new TextDecoder();
+
 /** Bytes → a one-char-per-byte string (never UTF-8 decoding: kmod does not decode either). */
 export function bytesToLatin1(b: Uint8Array, start = 0, end = b.length): string {
+  // 7-bit bytes decode the same as UTF-8: the native decoder is much faster than fromCharCode.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (b[i]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return ASCII_DECODER.decode(b.subarray(start, end));
   let s = "";
   const CHUNK = 0x8000;
   for (let i = start; i < end; i += CHUNK) {

@@ -4,6 +4,7 @@
 // needs (kmod_elf_get_dependency_symbols: SHN_UNDEF entries of .symtab, weak or global).
 // ELF32/ELF64, little or big endian. Malformed input raises KbindError with a file offset.
 import { KbindError } from "../model/errors.ts";
+import { bytesToLatin1 } from "./bytes.ts";
 import type { SymbolNames } from "./symbol-names.ts";
 
 export interface ElfSection {
@@ -344,8 +345,9 @@ function internNulStrings(b: Uint8Array, start: number, endIn: number, symbols: 
 
 /** .modinfo strings as [key, value] (split at the first '='); only the given keys, if any. */
 function modinfoStrings(b: Uint8Array, start: number, endIn: number, keys: readonly string[] | undefined): [string, string][] {
-  const out: [string, string][] = [];
   const end = Math.min(endIn, b.length + 1); // see clampEnd
+  // Offsets (from, '=' or -1, to) of the strings kept, then one decode of the section for all.
+  const kept: number[] = [];
   let i = start;
   while (i < end) {
     if (b[i] === 0) {
@@ -359,12 +361,17 @@ function modinfoStrings(b: Uint8Array, start: number, endIn: number, keys: reado
       if (c === 0) break;
       if (c === 0x3d && eq < 0) eq = j;
     }
-    const keyEnd = eq < 0 ? j : eq;
-    if (keys === undefined || keyIn(b, i, keyEnd, keys)) {
-      if (eq < 0) out.push([String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]), ""]);
-      else out.push([String.fromCharCode.apply(null, b.subarray(i, eq) as unknown as number[]), String.fromCharCode.apply(null, b.subarray(eq + 1, j) as unknown as number[])]);
-    }
+    if (keys === undefined || keyIn(b, i, eq < 0 ? j : eq, keys)) kept.push(i, eq, j);
     i = j + 1;
+  }
+  const out: [string, string][] = [];
+  if (kept.length === 0) return out;
+  const text = bytesToLatin1(b, start, Math.min(end, b.length));
+  for (let k = 0; k < kept.length; k += 3) {
+    const from = kept[k]! - start;
+    const eq = kept[k + 1]!;
+    const to = kept[k + 2]! - start;
+    out.push(eq < 0 ? [text.slice(from, to), ""] : [text.slice(from, eq - start), text.slice(eq + 1 - start, to)]);
   }
   return out;
 }
