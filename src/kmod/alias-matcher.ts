@@ -105,15 +105,15 @@ const HEX = new Int8Array(256).fill(-1);
 for (let c = 48; c <= 57; c++) HEX[c] = c - 48;
 for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
 
-/**
- * A device key's 7 fields from `start` (after the prefix) into `out` as int32 (a %08X field's
- * top bit wraps; both sides wrap alike); false when `s` is not that layout with every field hex.
- * Monomorphic and allocation-free: this runs once per lookup.
- */
 const UTF8 = new TextEncoder();
 /** A device key's bytes (every layout key is shorter: `vfio_pci:` + PCI_BODY). */
 const KEY_BYTES = new Uint8Array(64);
 
+/**
+ * A device key's 7 fields from `start` (after the prefix) into `out` as int32 (a %08X field's
+ * top bit wraps; both sides wrap alike); false when `s` is not that layout with every field hex.
+ * Monomorphic; this runs once per lookup.
+ */
 function parsePciKey(s: string, start: number, out: Int32Array): boolean {
   if (s.length !== start + PCI_BODY) return false;
   // One native copy of the key into bytes, then plain array reads: cheaper than a charCodeAt
