@@ -21,9 +21,9 @@ export interface InlineModule {
 /** A module as read from a .ko: modinfo plus ELF symbol information (ids in a SymbolNames table). */
 export interface DepmodModule extends InlineModule {
   /** Exported symbols (__ksymtab_strings), or undefined to use the `depends` modinfo key. */
-  exports?: number[];
+  exports?: Int32Array;
   /** Undefined symbols the module needs (.symtab SHN_UNDEF), in symbol-table order. */
-  needs?: number[];
+  needs?: Int32Array;
 }
 
 export interface DepmodOptions {
@@ -60,6 +60,8 @@ interface DMod {
   /** modinfo `alias` values (modules.alias and modules.devname both read them). */
   aliases: string[];
 }
+
+const NO_SYMBOLS = new Int32Array(0);
 
 function modinfoValues(m: InlineModule, key: string): string[] {
   const out: string[] = [];
@@ -117,7 +119,10 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
   // Symbols: hash_add replaces, so the last exporter in idx order owns a symbol (owner idx by symbol id, -1: none).
   const owners = new Int32Array(symbols.count).fill(-1);
-  for (const d of mods2) for (const s of d.m.exports ?? []) owners[s] = d.idx;
+  for (const d of mods2) {
+    const ex = d.m.exports;
+    if (ex) for (let i = 0; i < ex.length; i++) owners[ex[i]!] = d.idx;
+  }
   // Which module last added a dependency on a module (by idx): a module's deps without repeats.
   const depOf = new Int32Array(mods2.length).fill(-1);
   for (const d of mods2) {
@@ -136,9 +141,10 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
       }
       continue;
     }
-    for (const n of d.m.needs ?? []) {
+    const needs = d.m.needs ?? NO_SYMBOLS;
+    for (let i = 0; i < needs.length; i++) {
       // depmod_symbol_find skips a leading '.' (PPC64 function descriptors).
-      const s = symbols.withoutLeading(n, 0x2e);
+      const s = symbols.withoutLeading(needs[i]!, 0x2e);
       const oi = s < owners.length ? owners[s]! : -1;
       if (oi < 0 || depOf[oi] === d.idx) continue;
       depOf[oi] = d.idx;

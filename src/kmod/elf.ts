@@ -202,8 +202,8 @@ export function readNeeds(elf: ElfFile, syms: ElfSymbols | null = readSymbols(el
  */
 export interface ElfModuleInfo {
   modinfo: [string, string][];
-  exports: number[];
-  needs: number[];
+  exports: Int32Array;
+  needs: Int32Array;
 }
 
 const NAME_MODINFO = ".modinfo";
@@ -296,8 +296,8 @@ export function readElfModuleInfo(bytes: Uint8Array, file: string, symbols: Symb
   const sec = (i: number, at: number): number => wordN(dv, shoff + i * shentsize + at, is64, le);
   return {
     modinfo: modinfo < 0 ? [] : modinfoStrings(bytes, sec(modinfo, offAt), sec(modinfo, offAt) + sec(modinfo, sizeAt), modinfoKeys),
-    exports: crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : internNulStrings(bytes, sec(ksymtab, offAt), sec(ksymtab, offAt) + sec(ksymtab, sizeAt), symbols),
-    needs,
+    exports: symbols.list(crcs !== null && crcs.length > 0 ? crcs : ksymtab < 0 ? [] : internNulStrings(bytes, sec(ksymtab, offAt), sec(ksymtab, offAt) + sec(ksymtab, sizeAt), symbols)),
+    needs: symbols.list(needs),
   };
 }
 
@@ -346,7 +346,8 @@ function internNulStrings(b: Uint8Array, start: number, endIn: number, symbols: 
 /** .modinfo strings as [key, value] (split at the first '='); only the given keys, if any. */
 function modinfoStrings(b: Uint8Array, start: number, endIn: number, keys: readonly string[] | undefined): [string, string][] {
   const end = Math.min(endIn, b.length + 1); // see clampEnd
-  // Offsets (from, '=' or -1, to) of the strings kept, then one decode of the section for all.
+  // (from, '=' or -1, to, index in `keys` or -1) of the strings kept, then one decode of the
+  // section for all; a key from `keys` is that string (no new one per entry).
   const kept: number[] = [];
   let i = start;
   while (i < end) {
@@ -361,28 +362,34 @@ function modinfoStrings(b: Uint8Array, start: number, endIn: number, keys: reado
       if (c === 0) break;
       if (c === 0x3d && eq < 0) eq = j;
     }
-    if (keys === undefined || keyIn(b, i, eq < 0 ? j : eq, keys)) kept.push(i, eq, j);
+    if (keys === undefined) kept.push(i, eq, j, -1);
+    else {
+      const k = keyIndex(b, i, eq < 0 ? j : eq, keys);
+      if (k >= 0) kept.push(i, eq, j, k);
+    }
     i = j + 1;
   }
   const out: [string, string][] = [];
   if (kept.length === 0) return out;
   const text = bytesToLatin1(b, start, Math.min(end, b.length));
-  for (let k = 0; k < kept.length; k += 3) {
+  for (let k = 0; k < kept.length; k += 4) {
     const from = kept[k]! - start;
     const eq = kept[k + 1]!;
     const to = kept[k + 2]! - start;
-    out.push(eq < 0 ? [text.slice(from, to), ""] : [text.slice(from, eq - start), text.slice(eq + 1 - start, to)]);
+    const key = keys === undefined ? text.slice(from, eq < 0 ? to : eq - start) : keys[kept[k + 3]!]!;
+    out.push([key, eq < 0 ? "" : text.slice(eq + 1 - start, to)]);
   }
   return out;
 }
 
-/** Whether bytes [from, to) spell one of `keys`. */
-function keyIn(b: Uint8Array, from: number, to: number, keys: readonly string[]): boolean {
+/** Which of `keys` bytes [from, to) spell (-1: none). */
+function keyIndex(b: Uint8Array, from: number, to: number, keys: readonly string[]): number {
   const n = to - from;
-  next: for (const k of keys) {
+  next: for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     if (k.length !== n) continue;
     for (let x = 0; x < n; x++) if (b[from + x] !== k.charCodeAt(x)) continue next;
-    return true;
+    return i;
   }
-  return false;
+  return -1;
 }

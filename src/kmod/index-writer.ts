@@ -189,6 +189,6 @@ export class IndexWriter {
       this.cstr(v, 0, v.length);
       word |= NODE_VALUES;
     }
-    return word >>> 0;
+    return word; // an int32 (bit 31 is NODE_PREFIX): u32 writes it as the same 4 bytes
   }
 }

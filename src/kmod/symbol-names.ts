@@ -13,6 +13,9 @@ export class SymbolNames {
   /** Open-addressing table: id + 1, 0 = empty slot. */
   private slots = new Int32Array(1 << 15);
   private decoded: string[] = [];
+  /** Lists of ids (see `list`), one after the other. */
+  private lists = new Int32Array(1 << 16);
+  private listsUsed = 0;
   /** Number of distinct names (ids are 0 .. count - 1). */
   count = 0;
 
@@ -38,6 +41,25 @@ export class SymbolNames {
     const at = this.start[id]!;
     if (at === this.start[id + 1] || this.arena[at] !== c) return id;
     return this.intern(this.arena, at + 1, this.start[id + 1]!);
+  }
+
+  /**
+   * `ids` as a view into one shared Int32Array: a module's needed and exported symbols live as
+   * long as the whole depmod run, and ~8,000 small heap arrays of them (185,000 ids) were copied by
+   * every young-generation GC; views of one store are not.
+   */
+  list(ids: readonly number[]): Int32Array {
+    const n = ids.length;
+    if (this.listsUsed + n > this.lists.length) {
+      // A new store; the views already handed out keep the old one.
+      this.lists = new Int32Array(Math.max(this.lists.length * 2, n));
+      this.listsUsed = 0;
+    }
+    const at = this.listsUsed;
+    const l = this.lists;
+    for (let i = 0; i < n; i++) l[at + i] = ids[i]!;
+    this.listsUsed += n;
+    return l.subarray(at, at + n);
   }
 
   /** The name as a string (one char per byte). */

@@ -25,7 +25,7 @@ function general(bytes: Uint8Array, file: string): NamedInfo {
 /** readElfModuleInfo with its symbol ids turned back into names (a fresh table, or the one given). */
 function fast(bytes: Uint8Array, file: string, keys?: string[], symbols = new SymbolNames()): NamedInfo {
   const info = readElfModuleInfo(bytes, file, symbols, keys);
-  return { modinfo: info.modinfo, exports: info.exports.map((s) => symbols.name(s)), needs: info.needs.map((s) => symbols.name(s)) };
+  return { modinfo: info.modinfo, exports: Array.from(info.exports, (s) => symbols.name(s)), needs: Array.from(info.needs, (s) => symbols.name(s)) };
 }
 
 function outcome(f: () => NamedInfo): unknown {
