@@ -74,7 +74,10 @@ export class ByteWriter {
   /** Writes a byte string (one char per byte), without terminator. */
   str(s: string): void {
     this.reserve(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i) & 0xff;
+    const b = this.buf;
+    let n = this.len;
+    for (let i = 0; i < s.length; i++) b[n++] = s.charCodeAt(i) & 0xff;
+    this.len = n;
   }
 
   patchU32be(at: number, v: number): void {

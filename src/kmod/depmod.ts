@@ -4,7 +4,7 @@
 // outputs (output_deps, output_deps_bin, output_aliases, output_aliases_bin, output_softdeps,
 // output_symbols, output_symbols_bin, output_builtin_bin, output_builtin_alias_bin, output_devname).
 import { KbindError } from "../model/errors.ts";
-import { bytesToLatin1, latin1ToBytes } from "./bytes.ts";
+import { ByteWriter, bytesToLatin1, latin1ToBytes } from "./bytes.ts";
 import { IndexWriter } from "./index-writer.ts";
 import { aliasNormalize, modnameNormalize } from "./normalize.ts";
 import { SymbolNames } from "./symbol-names.ts";
@@ -89,7 +89,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   // depmod_modules_build_array: the module array starts in modules_by_name hash order (a kmod
   // `struct hash` of 512 buckets); depmod_modules_sort then sorts it by sort_idx with glibc's
   // (stable, merge) qsort, so modules absent from modules.order keep that hash order at the end.
-  const hashed = hashOrder(new Map(list.map((d) => [d.name, d])), 512).map(([, d]) => d);
+  const hashed = hashOrder(list.map((d) => d.name), 512).map((i) => list[i]!);
   list.length = 0;
   list.push(...hashed);
   const byRelpath = new Map(list.map((d) => [d.m.relpath.replace(/\.ko\.(gz|xz|zst)$/, ".ko"), d]));
@@ -186,7 +186,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   const put = (name: string, text: string): void => void files.set(name, latin1ToBytes(text));
 
   // modules.dep and modules.dep.bin
-  const depText: string[] = [];
+  const depText = new ByteWriter();
   const depBin = new IndexWriter("modules.dep.bin");
   // mod_get_all_sorted_dependencies: every module reachable through deps, by dep_sort_idx (unique
   // outside cycles; modules in cycles are left out of the line, so their order does not matter).
@@ -210,21 +210,27 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     reach.sort(bySortIdx);
     let line = d.m.relpath + ":";
     for (const x of reach) line += " " + x.m.relpath;
-    depText.push(line + "\n");
+    depText.str(line);
+    depText.u8(0x0a);
     depBin.insert(d.name, line, d.idx);
   }
-  put("modules.dep", depText.join(""));
+  files.set("modules.dep", depText.bytes());
   files.set("modules.dep.bin", depBin.write());
 
   // modules.alias and modules.alias.bin
-  const aliasText = ["# Aliases extracted from modules themselves.\n"];
+  const aliasText = new ByteWriter();
+  aliasText.str("# Aliases extracted from modules themselves.\n");
   const aliasBin = new IndexWriter("modules.alias.bin");
   for (const d of mods2) {
     for (const v of d.aliases) {
-      aliasText.push(`alias ${v} ${d.name}\n`);
+      aliasText.str("alias ");
+      aliasText.str(v);
+      aliasText.u8(0x20);
+      aliasText.str(d.name);
+      aliasText.u8(0x0a);
       let key: string;
       try {
-        key = /[-[\]\0]/.test(v) ? aliasNormalize(v) : v; // nothing to normalise: same bytes
+        key = aliasNormalize(v);
       } catch {
         warnings.push(`depmod: WARNING: Unmatched bracket in ${v}\n`);
         continue;
@@ -232,7 +238,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
       aliasBin.insert(key, d.name, d.idx);
     }
   }
-  put("modules.alias", aliasText.join(""));
+  files.set("modules.alias", aliasText.bytes());
   files.set("modules.alias.bin", aliasBin.write());
 
   // modules.softdep (and modules.weakdep for kmod ≥ 33)
@@ -246,17 +252,23 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   }
 
   // modules.symbols(.bin): every exported symbol with a module owner.
-  const symText = ["# Aliases for symbols, used by symbol_request().\n"];
+  const symText = new ByteWriter();
+  symText.str("# Aliases for symbols, used by symbol_request().\n");
   const symBin = new IndexWriter("modules.symbols.bin");
-  const owned = new Map<string, DMod>();
-  owners.forEach((oi, s) => {
-    if (oi >= 0) owned.set(symbols.name(s), mods2[oi]!);
-  });
-  for (const [s, o] of hashOrder(owned, 2048)) {
-    symText.push(`alias symbol:${s} ${o.name}\n`);
+  const owned: number[] = [];
+  for (let s = 0; s < owners.length; s++) if (owners[s]! >= 0) owned.push(s);
+  const ownedNames = owned.map((s) => symbols.name(s));
+  for (const i of hashOrder(ownedNames, 2048)) {
+    const s = ownedNames[i]!;
+    const o = mods2[owners[owned[i]!]!]!;
+    symText.str("alias symbol:");
+    symText.str(s);
+    symText.u8(0x20);
+    symText.str(o.name);
+    symText.u8(0x0a);
     symBin.insert(`symbol:${s}`, o.name, o.idx);
   }
-  put("modules.symbols", symText.join(""));
+  files.set("modules.symbols", symText.bytes());
   files.set("modules.symbols.bin", symBin.write());
 
   // modules.builtin.bin from modules.builtin (missing input: warning and an empty file)
@@ -373,17 +385,35 @@ export function hashSuperfast(key: string): number {
   return hash;
 }
 
-/** hash_iter order of a kmod `struct hash` with `nBuckets` buckets: by bucket, then strcmp within. */
-function hashOrder<V>(m: Map<string, V>, nBuckets: number): [string, V][] {
-  const buckets = new Map<number, [string, V][]>();
-  for (const e of m) {
-    const b = hashSuperfast(e[0]) & (nBuckets - 1);
-    const l = buckets.get(b);
-    if (l) l.push(e);
-    else buckets.set(b, [e]);
+/**
+ * hash_iter order of a kmod `struct hash` with `nBuckets` buckets over distinct `keys`: by bucket,
+ * then strcmp within one (as indices into `keys`). A bucket holds a handful of keys: counted into
+ * place, then insertion-sorted.
+ */
+function hashOrder(keys: readonly string[], nBuckets: number): number[] {
+  const n = keys.length;
+  const bucketOf = new Int32Array(n);
+  const start = new Int32Array(nBuckets + 1);
+  for (let i = 0; i < n; i++) {
+    const b = hashSuperfast(keys[i]!) & (nBuckets - 1);
+    bucketOf[i] = b;
+    start[b + 1]!++;
   }
-  const out: [string, V][] = [];
-  for (const b of [...buckets.keys()].sort((x, y) => x - y)) out.push(...buckets.get(b)!.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+  for (let b = 0; b < nBuckets; b++) start[b + 1]! += start[b]!;
+  const out = new Array<number>(n);
+  const fill = start.slice(0, nBuckets);
+  for (let i = 0; i < n; i++) out[fill[bucketOf[i]!]!++] = i;
+  for (let b = 0; b < nBuckets; b++) {
+    for (let i = start[b]! + 1; i < start[b + 1]!; i++) {
+      const x = out[i]!;
+      let j = i - 1;
+      while (j >= start[b]! && keys[out[j]!]! > keys[x]!) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = x;
+    }
+  }
   return out;
 }
 

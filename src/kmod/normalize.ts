@@ -29,6 +29,8 @@ function cstr(s: string): string {
  */
 export function aliasNormalize(alias: string): string {
   const s = cstr(alias);
+  // No bracket: the loop below only turns '-' into '_' (one replace, not a string per char).
+  if (!s.includes("[") && !s.includes("]")) return dashesToUnderscores(s.length > PATH_MAX_1 ? s.slice(0, PATH_MAX_1) : s);
   let out = "";
   let i = 0;
   for (; i < PATH_MAX_1 && i < s.length; i++) {
@@ -90,13 +92,13 @@ export function underscoresOrNull(s: string): string | null {
  */
 export function modnameNormalize(name: string): string {
   const s = cstr(name);
-  let out = "";
-  for (let i = 0; i < PATH_MAX_1 && i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) break;
-    out += c === 45 ? "_" : s[i];
-  }
-  return out;
+  const dot = s.indexOf(".");
+  const end = Math.min(dot < 0 ? s.length : dot, PATH_MAX_1);
+  return dashesToUnderscores(end === s.length ? s : s.slice(0, end));
+}
+
+function dashesToUnderscores(s: string): string {
+  return s.includes("-") ? s.replaceAll("-", "_") : s;
 }
 
 /** path_to_modname(): basename, then modname_normalize; null for an empty basename (kmod returns NULL). */
