@@ -341,48 +341,48 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
 
 /**
  * hash_superfast (shared/hash.c, Paul Hsieh's SuperFastHash) on a byte string, with x86's
- * little-endian unaligned 16-bit loads and `char` being signed.
+ * little-endian unaligned 16-bit loads and `char` being signed. The uint32 arithmetic is done in
+ * int32 (`| 0` wraps like C's unsigned overflow, `>>>` is the logical shift): the same bits without
+ * the float64 values that `>>> 0` on every step gives.
  */
 export function hashSuperfast(key: string): number {
   let len = key.length;
-  let hash = len >>> 0;
+  let hash = len | 0;
   const rem = len & 3;
   len >>>= 2;
   let i = 0;
-  const u16 = (k: number): number => (key.charCodeAt(k) & 0xff) | ((key.charCodeAt(k + 1) & 0xff) << 8);
-  const sc = (k: number): number => ((key.charCodeAt(k) & 0xff) << 24) >> 24;
   for (; len > 0; len--) {
-    hash = (hash + u16(i)) >>> 0;
-    const tmp = ((u16(i + 2) << 11) ^ hash) >>> 0;
-    hash = ((hash << 16) ^ tmp) >>> 0;
+    hash = (hash + ((key.charCodeAt(i) & 0xff) | ((key.charCodeAt(i + 1) & 0xff) << 8))) | 0;
+    const tmp = (((key.charCodeAt(i + 2) & 0xff) | ((key.charCodeAt(i + 3) & 0xff) << 8)) << 11) ^ hash;
+    hash = (hash << 16) ^ tmp;
     i += 4;
-    hash = (hash + (hash >>> 11)) >>> 0;
+    hash = (hash + (hash >>> 11)) | 0;
   }
   switch (rem) {
     case 3:
-      hash = (hash + u16(i)) >>> 0;
-      hash = (hash ^ (hash << 16)) >>> 0;
-      hash = (hash ^ (sc(i + 2) << 18)) >>> 0;
-      hash = (hash + (hash >>> 11)) >>> 0;
+      hash = (hash + ((key.charCodeAt(i) & 0xff) | ((key.charCodeAt(i + 1) & 0xff) << 8))) | 0;
+      hash ^= hash << 16;
+      hash ^= ((key.charCodeAt(i + 2) << 24) >> 24) << 18; // signed char
+      hash = (hash + (hash >>> 11)) | 0;
       break;
     case 2:
-      hash = (hash + u16(i)) >>> 0;
-      hash = (hash ^ (hash << 11)) >>> 0;
-      hash = (hash + (hash >>> 17)) >>> 0;
+      hash = (hash + ((key.charCodeAt(i) & 0xff) | ((key.charCodeAt(i + 1) & 0xff) << 8))) | 0;
+      hash ^= hash << 11;
+      hash = (hash + (hash >>> 17)) | 0;
       break;
     case 1:
-      hash = (hash + sc(i)) >>> 0;
-      hash = (hash ^ (hash << 10)) >>> 0;
-      hash = (hash + (hash >>> 1)) >>> 0;
+      hash = (hash + ((key.charCodeAt(i) << 24) >> 24)) | 0; // signed char
+      hash ^= hash << 10;
+      hash = (hash + (hash >>> 1)) | 0;
       break;
   }
-  hash = (hash ^ (hash << 3)) >>> 0;
-  hash = (hash + (hash >>> 5)) >>> 0;
-  hash = (hash ^ (hash << 4)) >>> 0;
-  hash = (hash + (hash >>> 17)) >>> 0;
-  hash = (hash ^ (hash << 25)) >>> 0;
-  hash = (hash + (hash >>> 6)) >>> 0;
-  return hash;
+  hash ^= hash << 3;
+  hash = (hash + (hash >>> 5)) | 0;
+  hash ^= hash << 4;
+  hash = (hash + (hash >>> 17)) | 0;
+  hash ^= hash << 25;
+  hash = (hash + (hash >>> 6)) | 0;
+  return hash >>> 0;
 }
 
 /**

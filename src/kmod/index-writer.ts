@@ -1,15 +1,17 @@
-// depmod's `.bin` index writer (tools/depmod.c index_insert + index_write), built from sorted keys.
+// depmod's `.bin` index writer (tools/depmod.c index_insert + index_write), built by partitioning
+// the keys byte by byte (an MSD radix sort that is the trie itself), without sorting or a key map.
 //
 // depmod inserts keys one by one into a radix trie and writes it post-order (children before their
 // parent). That trie does not depend on the insertion order: the root's prefix is always empty
 // (index_create), and every other node's prefix is the longest common prefix of the key suffixes
 // below it, because index_insert only splits a node where a key diverges from, or ends inside, its
-// prefix. So the same bytes come from the sorted, distinct keys: a range of keys sharing `depth`
-// bytes is one node whose prefix runs to the range's longest common prefix (that of its first and
-// last key); a key ending there holds the node's values; the rest split by their next byte into
-// children. Values per key keep index_add_value's order (priority, then reverse insertion for
-// ties). `IndexBuilder` in index-bin.ts is the insertion-order trie, kept as the reference:
-// test/kmod/index-writer.test.ts checks both give the same bytes.
+// prefix. So the same bytes come from the set of entries: a group of entries sharing `depth` bytes
+// is one node whose prefix runs to the group's longest common prefix; the entries whose key ends
+// there hold the node's values; the rest split by their next byte into children, written in byte
+// order. Values per key keep index_add_value's order (priority, then reverse insertion for ties):
+// the partitions are stable, so a key's entries stay in insertion order. `IndexBuilder` in
+// index-bin.ts is the insertion-order trie, kept as the reference: test/kmod/index-writer.test.ts
+// checks both give the same bytes.
 import { KbindError } from "../model/errors.ts";
 import { addValue, type IndexValue } from "./index-value.ts";
 
@@ -25,21 +27,22 @@ function nonAscii(s: string): number {
   return -1;
 }
 
-/**
- * Keys and their values. Most keys get one value, kept in the flat `value`/`priority` arrays;
- * a key given more than once gets its full index_add_value list in `lists`.
- */
+/** Entries (key, value, priority) in insertion order; key bytes one after the other in `keyBytes`. */
 export class IndexWriter {
   readonly name: string;
-  private readonly idOf = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly value: string[] = [];
-  private readonly priority: number[] = [];
-  private readonly lists = new Map<number, IndexValue[]>();
+  private keyBytes = new Uint8Array(1 << 12);
+  private keyUsed = 0;
+  /** Entry i's key is keyBytes[keyStart[i], keyStart[i + 1]). */
+  private keyStart: number[] = [0];
+  private readonly values: string[] = [];
+  private readonly priorities: number[] = [];
   private buf = new Uint8Array(0);
   private len = 0;
-  /** Child offsets of the nodes being written (each node takes a slice on top of the parent's). */
-  private childStack = new Int32Array(1024);
+  /** The entries being partitioned (write), and scratch space for a stable partition. */
+  private ord = new Int32Array(0);
+  private tmp = new Int32Array(0);
+  /** Child offsets and bucket counts of the nodes being written (each node on top of its parent's). */
+  private stack = new Int32Array(1024);
 
   constructor(name = "index") {
     this.name = name;
@@ -51,27 +54,23 @@ export class IndexWriter {
     throw new KbindError("INDEX_BAD_CHAR", `Module index: bad character '${s[i]!}'=0x${s.charCodeAt(i).toString(16)} - only 7-bit ASCII is supported:\n${s}`, { file: this.name, offset: i });
   }
 
-  /** index_insert: returns true when the key already held the same value (depmod -w warns). */
-  insert(key: string, value: string, priority: number): boolean {
+  /** index_insert (its duplicate report, for `depmod -w`, is not modelled). */
+  insert(key: string, value: string, priority: number): void {
     this.check(key);
     this.check(value);
-    const id = this.idOf.get(key);
-    if (id === undefined) {
-      this.idOf.set(key, this.keys.length);
-      this.keys.push(key);
-      this.value.push(value);
-      this.priority.push(priority);
-      return false;
+    const n = key.length;
+    if (this.keyUsed + n > this.keyBytes.length) {
+      const nb = new Uint8Array(Math.max(this.keyBytes.length * 2, this.keyUsed + n));
+      nb.set(this.keyBytes.subarray(0, this.keyUsed));
+      this.keyBytes = nb;
     }
-    let values = this.lists.get(id);
-    if (values === undefined) {
-      values = [{ priority: this.priority[id]!, value: this.value[id]! }];
-      this.lists.set(id, values);
-    }
-    let duplicate = false;
-    for (const v of values) if (v.value === value) duplicate = true;
-    addValue(values, value, priority);
-    return duplicate;
+    const kb = this.keyBytes;
+    let at = this.keyUsed;
+    for (let i = 0; i < n; i++) kb[at++] = key.charCodeAt(i);
+    this.keyUsed = at;
+    this.keyStart.push(at);
+    this.values.push(value);
+    this.priorities.push(priority);
   }
 
   private reserve(n: number): void {
@@ -83,6 +82,13 @@ export class IndexWriter {
     this.buf = nb;
   }
 
+  private stackRoom(n: number): void {
+    if (n <= this.stack.length) return;
+    const st = new Int32Array(Math.max(this.stack.length * 2, n));
+    st.set(this.stack);
+    this.stack = st;
+  }
+
   private u32(v: number): void {
     const b = this.buf;
     b[this.len++] = (v >>> 24) & 0xff;
@@ -91,104 +97,152 @@ export class IndexWriter {
     b[this.len++] = v & 0xff;
   }
 
-  /** Bytes [from, to) of a one-char-per-byte string, then a NUL (space reserved by the caller). */
-  private cstr(s: string, from: number, to: number): void {
+  /** A one-char-per-byte string, then a NUL (space reserved by the caller). */
+  private cstr(s: string): void {
     const b = this.buf;
     let n = this.len;
-    for (let i = from; i < to; i++) b[n++] = s.charCodeAt(i);
+    for (let i = 0; i < s.length; i++) b[n++] = s.charCodeAt(i);
     b[n++] = 0;
     this.len = n;
   }
 
   /** index_write: header, post-order nodes, root offset in the header. */
   write(): Uint8Array {
-    // Key ids in key order (UTF-16 unit order = byte order: 7-bit keys).
-    const keys = this.keys;
-    const order = Array.from(keys.keys()).sort((x, y) => (keys[x]! < keys[y]! ? -1 : 1));
-    let size = 12;
-    for (let i = 0; i < keys.length; i++) size += keys[i]!.length + this.value[i]!.length + 24;
+    const n = this.values.length;
+    this.ord = new Int32Array(n);
+    this.tmp = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.ord[i] = i;
+    let size = 12 + this.keyUsed;
+    for (let i = 0; i < n; i++) size += this.values[i]!.length + 24;
     this.buf = new Uint8Array(0);
     this.len = 0;
     this.reserve(size);
     this.u32(INDEX_MAGIC);
     this.u32(INDEX_VERSION);
     this.u32(0);
-    const root = order.length === 0 ? this.len : this.node(order, 0, order.length, 0, true, 0);
+    const root = n === 0 ? this.len : this.node(0, n, 0, true, 0);
     const end = this.len;
     this.len = 8;
     this.u32(root);
     return this.buf.slice(0, end);
   }
 
-  /** Keys order[lo, hi) share their first `depth` bytes; returns the node's offset word. */
-  private node(order: number[], lo: number, hi: number, depth: number, root: boolean, stackTop: number): number {
-    const keys = this.keys;
-    const a = keys[order[lo]!]!;
+  /**
+   * Entries ord[lo, hi) (in insertion order) share their first `depth` key bytes; writes their
+   * node after its children and returns its offset word (an int32: bit 31 is NODE_PREFIX, and u32
+   * writes it as the same 4 bytes).
+   */
+  private node(lo: number, hi: number, depth: number, root: boolean, stackTop: number): number {
+    const kb = this.keyBytes;
+    const ks = this.keyStart;
+    const ord = this.ord;
+    const first = ord[lo]!;
+    const fs = ks[first]!;
+    // The prefix: as far as every key agrees with the first one.
     let pos = depth;
     if (!root) {
-      const z = keys[order[hi - 1]!]!;
-      const n = Math.min(a.length, z.length);
-      while (pos < n && a.charCodeAt(pos) === z.charCodeAt(pos)) pos++;
-    }
-    let valuesOf = -1;
-    let i = lo;
-    if (a.length === pos) {
-      valuesOf = order[lo]!;
-      i++;
-    }
-    let first = 0;
-    let nChild = 0;
-    if (i < hi) {
-      first = keys[order[i]!]!.charCodeAt(pos);
-      nChild = keys[order[hi - 1]!]!.charCodeAt(pos) - first + 1;
-      if (stackTop + nChild > this.childStack.length) {
-        const st = new Int32Array(Math.max(this.childStack.length * 2, stackTop + nChild));
-        st.set(this.childStack);
-        this.childStack = st;
+      let end = ks[first + 1]! - fs;
+      for (let k = lo + 1; k < hi && end > depth; k++) {
+        const e = ord[k]!;
+        const es = ks[e]!;
+        const m = Math.min(end, ks[e + 1]! - es);
+        let p = depth;
+        while (p < m && kb[es + p] === kb[fs + p]) p++;
+        end = p;
       }
-      this.childStack.fill(0, stackTop, stackTop + nChild);
-      while (i < hi) {
-        const ch = keys[order[i]!]!.charCodeAt(pos);
-        let j = i + 1;
-        while (j < hi && keys[order[j]!]!.charCodeAt(pos) === ch) j++;
-        const off = this.node(order, i, j, pos + 1, false, stackTop + nChild);
-        this.childStack[stackTop + ch - first] = off;
-        i = j;
+      pos = end;
+    }
+    // Entries whose key ends here hold the values; the others go to children by their byte at pos.
+    let nValues = 0;
+    let valueOf = -1;
+    let minCh = 256;
+    let maxCh = -1;
+    for (let k = lo; k < hi; k++) {
+      const e = ord[k]!;
+      const es = ks[e]!;
+      if (ks[e + 1]! - es === pos) {
+        if (nValues++ === 0) valueOf = e;
+        continue;
+      }
+      const c = kb[es + pos]!;
+      if (c < minCh) minCh = c;
+      if (c > maxCh) maxCh = c;
+    }
+    let list: IndexValue[] | undefined;
+    if (nValues > 1) {
+      list = [];
+      for (let k = lo; k < hi; k++) {
+        const e = ord[k]!;
+        if (ks[e + 1]! - ks[e]! === pos) addValue(list, this.values[e]!, this.priorities[e]!);
       }
     }
-    const list = valuesOf < 0 ? undefined : this.lists.get(valuesOf);
+    const nChild = maxCh < 0 ? 0 : maxCh - minCh + 1;
+    if (nChild > 0) {
+      // Stable counting partition of the children's entries by byte, into ord[lo + nValues, hi).
+      // stack[stackTop, +nChild): child offsets; [+nChild, +2 nChild): bucket starts.
+      this.stackRoom(stackTop + 2 * nChild + 1);
+      const st = this.stack;
+      const starts = stackTop + nChild;
+      st.fill(0, stackTop, starts + nChild + 1);
+      for (let k = lo; k < hi; k++) {
+        const e = ord[k]!;
+        const es = ks[e]!;
+        if (ks[e + 1]! - es !== pos) st[starts + 1 + kb[es + pos]! - minCh]!++;
+      }
+      st[starts] = lo + nValues;
+      for (let c = 0; c < nChild; c++) st[starts + c + 1]! += st[starts + c]!;
+      const tmp = this.tmp;
+      let v = lo;
+      for (let k = lo; k < hi; k++) {
+        const e = ord[k]!;
+        const es = ks[e]!;
+        if (ks[e + 1]! - es === pos) tmp[v++] = e;
+        else tmp[st[starts + kb[es + pos]! - minCh]!++] = e;
+      }
+      ord.set(tmp.subarray(lo, hi), lo);
+      // The bucket starts were advanced to the bucket ends: bucket c is [end of c - 1, end of c).
+      let from = lo + nValues;
+      for (let c = 0; c < nChild; c++) {
+        const to = this.stack[starts + c]!;
+        if (to > from) this.stack[stackTop + c] = this.node(from, to, pos + 1, false, starts + nChild);
+        from = to;
+      }
+    }
     let size = pos > depth ? pos - depth + 1 : 0;
     if (nChild > 0) size += 2 + 4 * nChild;
     if (list) {
       size += 4;
       for (const v of list) size += 5 + v.value.length;
-    } else if (valuesOf >= 0) size += 9 + this.value[valuesOf]!.length;
+    } else if (nValues === 1) size += 9 + this.values[valueOf]!.length;
     this.reserve(size);
     let word = this.len;
     if (pos > depth) {
-      this.cstr(a, depth, pos);
+      const b = this.buf;
+      let n = this.len;
+      for (let p = depth; p < pos; p++) b[n++] = kb[fs + p]!;
+      b[n++] = 0;
+      this.len = n;
       word |= NODE_PREFIX;
     }
     if (nChild > 0) {
-      this.buf[this.len++] = first;
-      this.buf[this.len++] = first + nChild - 1;
-      for (let c = 0; c < nChild; c++) this.u32(this.childStack[stackTop + c]!);
+      this.buf[this.len++] = minCh;
+      this.buf[this.len++] = maxCh;
+      for (let c = 0; c < nChild; c++) this.u32(this.stack[stackTop + c]!);
       word |= NODE_CHILDS;
     }
     if (list) {
       this.u32(list.length);
       for (const v of list) {
         this.u32(v.priority);
-        this.cstr(v.value, 0, v.value.length);
+        this.cstr(v.value);
       }
       word |= NODE_VALUES;
-    } else if (valuesOf >= 0) {
-      const v = this.value[valuesOf]!;
+    } else if (nValues === 1) {
       this.u32(1);
-      this.u32(this.priority[valuesOf]!);
-      this.cstr(v, 0, v.length);
+      this.u32(this.priorities[valueOf]!);
+      this.cstr(this.values[valueOf]!);
       word |= NODE_VALUES;
     }
-    return word; // an int32 (bit 31 is NODE_PREFIX): u32 writes it as the same 4 bytes
+    return word;
   }
 }
