@@ -204,7 +204,11 @@ export class IndexWriter {
       let from = lo + nValues;
       for (let c = 0; c < nChild; c++) {
         const to = this.stack[starts + c]!;
-        if (to > from) this.stack[stackTop + c] = this.node(from, to, pos + 1, false, starts + nChild);
+        if (to > from) {
+          // Not `this.stack[..] = this.node(..)`: the child may grow (replace) the stack first.
+          const off = this.node(from, to, pos + 1, false, starts + nChild);
+          this.stack[stackTop + c] = off;
+        }
         from = to;
       }
     }

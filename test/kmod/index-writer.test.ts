@@ -42,12 +42,12 @@ describe("IndexWriter = IndexBuilder (depmod index_insert + index_write)", () =>
     }
   });
 
-  it("many keys: byte range 0x01-0x7f at several depths, long shared prefixes, repeated keys", () => {
+  it("many keys: byte range 0x01-0x7f at several depths (the writer's stack grows), long shared prefixes, repeated keys", () => {
     const entries: Entry[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const c = (n: number): string => String.fromCharCode(1 + (n % 127));
-      entries.push([`${"p".repeat(i % 7 === 0 ? 300 : 3)}${c(i)}${c(i * 7)}${c(i * 31)}`, `m${i % 13}`, i % 5]);
-    }
+    const c = (n: number): string => String.fromCharCode(1 + (n % 127));
+    for (let i = 0; i < 3000; i++) entries.push([`${"p".repeat(i % 7 === 0 ? 300 : 3)}${c(i)}${c(i * 7)}${c(i * 31)}`, `m${i % 13}`, i % 5]);
+    // Wide fan-out on every level of a deep path: 127 children at each of 8 levels.
+    for (let d = 0; d < 8; d++) for (let k = 0; k < 127; k++) entries.push([`${"w".repeat(d)}${c(k)}`, "m", 0]);
     const [x, y] = both(entries);
     expect(Buffer.from(y).equals(Buffer.from(x))).toBe(true);
   });
