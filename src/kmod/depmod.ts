@@ -123,36 +123,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     const ex = d.m.exports;
     if (ex) for (let i = 0; i < ex.length; i++) owners[ex[i]!] = d.idx;
   }
-  // Which module last added a dependency on a module (by idx): a module's deps without repeats.
-  const depOf = new Int32Array(mods2.length).fill(-1);
-  for (const d of mods2) {
-    if (d.m.exports === undefined && d.m.needs === undefined) {
-      // Inline module: `depends=a,b` (the kernel's modinfo key) names the direct dependencies.
-      for (const v of modinfoValues(d.m, "depends")) {
-        for (const dep of v.split(",")) {
-          if (dep === "") continue;
-          const o = byName.get(modnameNormalize(dep));
-          if (!o) throw new KbindError("UNKNOWN_DEPENDENCY", `${d.m.relpath}: depends on unknown module '${dep}'`, { file: d.m.relpath });
-          if (!d.deps.includes(o)) {
-            d.deps.push(o);
-            o.users++;
-          }
-        }
-      }
-      continue;
-    }
-    const needs = d.m.needs ?? NO_SYMBOLS;
-    for (let i = 0; i < needs.length; i++) {
-      // depmod_symbol_find skips a leading '.' (PPC64 function descriptors).
-      const s = symbols.withoutLeading(needs[i]!, 0x2e);
-      const oi = s < owners.length ? owners[s]! : -1;
-      if (oi < 0 || depOf[oi] === d.idx) continue;
-      depOf[oi] = d.idx;
-      const o = mods2[oi]!;
-      d.deps.push(o);
-      o.users++;
-    }
-  }
+  resolveDependencies(mods2, byName, symbols, owners);
 
   // depmod_calculate_dependencies: Kahn's algorithm with a LIFO root stack.
   const users = mods2.map((d) => d.users);
@@ -185,61 +156,9 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   const files = new Map<string, Uint8Array>();
   const put = (name: string, text: string): void => void files.set(name, latin1ToBytes(text));
 
-  // modules.dep and modules.dep.bin
-  const depText = new ByteWriter();
-  const depBin = new IndexWriter("modules.dep.bin");
-  // mod_get_all_sorted_dependencies: every module reachable through deps, by dep_sort_idx (unique
-  // outside cycles; modules in cycles are left out of the line, so their order does not matter).
-  const mark = new Int32Array(mods2.length).fill(-1);
-  const stack: DMod[] = [];
-  const reach: DMod[] = [];
-  const bySortIdx = (a: DMod, b: DMod): number => a.depSortIdx - b.depSortIdx;
-  for (const d of mods2) {
-    if (d.depLoop) continue;
-    reach.length = 0;
-    stack.push(d);
-    while (stack.length > 0) {
-      const x = stack.pop()!;
-      for (const y of x.deps) {
-        if (mark[y.idx] === d.idx) continue;
-        mark[y.idx] = d.idx;
-        if (!y.depLoop) reach.push(y);
-        stack.push(y);
-      }
-    }
-    reach.sort(bySortIdx);
-    let line = d.m.relpath + ":";
-    for (const x of reach) line += " " + x.m.relpath;
-    depText.str(line);
-    depText.u8(0x0a);
-    depBin.insert(d.name, line, d.idx);
-  }
-  files.set("modules.dep", depText.bytes());
-  files.set("modules.dep.bin", depBin.write());
+  writeDep(mods2, files);
 
-  // modules.alias and modules.alias.bin
-  const aliasText = new ByteWriter();
-  aliasText.str("# Aliases extracted from modules themselves.\n");
-  const aliasBin = new IndexWriter("modules.alias.bin");
-  for (const d of mods2) {
-    for (const v of d.aliases) {
-      aliasText.str("alias ");
-      aliasText.str(v);
-      aliasText.u8(0x20);
-      aliasText.str(d.name);
-      aliasText.u8(0x0a);
-      let key: string;
-      try {
-        key = aliasNormalize(v);
-      } catch {
-        warnings.push(`depmod: WARNING: Unmatched bracket in ${v}\n`);
-        continue;
-      }
-      aliasBin.insert(key, d.name, d.idx);
-    }
-  }
-  files.set("modules.alias", aliasText.bytes());
-  files.set("modules.alias.bin", aliasBin.write());
+  writeAliases(mods2, files, warnings);
 
   // modules.softdep (and modules.weakdep for kmod ≥ 33)
   const soft = ["# Soft dependencies extracted from modules themselves.\n"];
@@ -251,25 +170,7 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
     put("modules.weakdep", weak.join(""));
   }
 
-  // modules.symbols(.bin): every exported symbol with a module owner.
-  const symText = new ByteWriter();
-  symText.str("# Aliases for symbols, used by symbol_request().\n");
-  const symBin = new IndexWriter("modules.symbols.bin");
-  const owned: number[] = [];
-  for (let s = 0; s < owners.length; s++) if (owners[s]! >= 0) owned.push(s);
-  const ownedNames = owned.map((s) => symbols.name(s));
-  for (const i of hashOrder(ownedNames, 2048)) {
-    const s = ownedNames[i]!;
-    const o = mods2[owners[owned[i]!]!]!;
-    symText.str("alias symbol:");
-    symText.str(s);
-    symText.u8(0x20);
-    symText.str(o.name);
-    symText.u8(0x0a);
-    symBin.insert(`symbol:${s}`, o.name, o.idx);
-  }
-  files.set("modules.symbols", symText.bytes());
-  files.set("modules.symbols.bin", symBin.write());
+  writeSymbols(mods2, owners, symbols, files);
 
   // modules.builtin.bin from modules.builtin (missing input: warning and an empty file)
   if (opts.builtin === undefined) {
@@ -337,6 +238,129 @@ export function depmodFromModinfo(mods: DepmodModule[], opts: DepmodOptions = {}
   if (opts.builtin !== undefined) put("modules.builtin", opts.builtin);
   if (opts.builtinModinfo !== undefined) files.set("modules.builtin.modinfo", opts.builtinModinfo);
   return { files, warnings, order: mods2.map((d) => d.name) };
+}
+
+/**
+ * depmod_load_dependencies: a module depends on the owner of each symbol it needs, or, for an
+ * inline module, on the modules its `depends` modinfo key names. Fills `deps` (first-use order, no
+ * repeats) and `users`.
+ */
+function resolveDependencies(mods2: DMod[], byName: Map<string, DMod>, symbols: SymbolNames, owners: Int32Array): void {
+  // Which module last added a dependency on a module (by idx): a module's deps without repeats.
+  const depOf = new Int32Array(mods2.length).fill(-1);
+  for (const d of mods2) {
+    if (d.m.exports === undefined && d.m.needs === undefined) {
+      // Inline module: `depends=a,b` (the kernel's modinfo key) names the direct dependencies.
+      for (const v of modinfoValues(d.m, "depends")) {
+        for (const dep of v.split(",")) {
+          if (dep === "") continue;
+          const o = byName.get(modnameNormalize(dep));
+          if (!o) throw new KbindError("UNKNOWN_DEPENDENCY", `${d.m.relpath}: depends on unknown module '${dep}'`, { file: d.m.relpath });
+          if (!d.deps.includes(o)) {
+            d.deps.push(o);
+            o.users++;
+          }
+        }
+      }
+      continue;
+    }
+    const needs = d.m.needs ?? NO_SYMBOLS;
+    for (let i = 0; i < needs.length; i++) {
+      // depmod_symbol_find skips a leading '.' (PPC64 function descriptors).
+      const s = symbols.withoutLeading(needs[i]!, 0x2e);
+      const oi = s < owners.length ? owners[s]! : -1;
+      if (oi < 0 || depOf[oi] === d.idx) continue;
+      depOf[oi] = d.idx;
+      const o = mods2[oi]!;
+      d.deps.push(o);
+      o.users++;
+    }
+  }
+}
+
+/** modules.dep and modules.dep.bin (output_deps, output_deps_bin). */
+function writeDep(mods2: DMod[], files: Map<string, Uint8Array>): void {
+  const depText = new ByteWriter();
+  const depBin = new IndexWriter("modules.dep.bin");
+  // mod_get_all_sorted_dependencies: every module reachable through deps, by dep_sort_idx (unique
+  // outside cycles; modules in cycles are left out of the line, so their order does not matter).
+  const mark = new Int32Array(mods2.length).fill(-1);
+  const stack: DMod[] = [];
+  const reach: DMod[] = [];
+  const parts: string[] = [];
+  const bySortIdx = (a: DMod, b: DMod): number => a.depSortIdx - b.depSortIdx;
+  for (const d of mods2) {
+    if (d.depLoop) continue;
+    reach.length = 0;
+    stack.push(d);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (const y of x.deps) {
+        if (mark[y.idx] === d.idx) continue;
+        mark[y.idx] = d.idx;
+        if (!y.depLoop) reach.push(y);
+        stack.push(y);
+      }
+    }
+    reach.sort(bySortIdx);
+    parts.length = 0;
+    parts.push(d.m.relpath + ":");
+    for (const x of reach) parts.push(x.m.relpath);
+    const line = parts.join(" ");
+    depText.str(line);
+    depText.u8(0x0a);
+    depBin.insert(d.name, line, d.idx);
+  }
+  files.set("modules.dep", depText.bytes());
+  files.set("modules.dep.bin", depBin.write());
+}
+
+/** modules.alias and modules.alias.bin (output_aliases, output_aliases_bin). */
+function writeAliases(mods2: DMod[], files: Map<string, Uint8Array>, warnings: string[]): void {
+  const aliasText = new ByteWriter();
+  aliasText.str("# Aliases extracted from modules themselves.\n");
+  const aliasBin = new IndexWriter("modules.alias.bin");
+  for (const d of mods2) {
+    for (const v of d.aliases) {
+      aliasText.str("alias ");
+      aliasText.str(v);
+      aliasText.u8(0x20);
+      aliasText.str(d.name);
+      aliasText.u8(0x0a);
+      let key: string;
+      try {
+        key = aliasNormalize(v);
+      } catch {
+        warnings.push(`depmod: WARNING: Unmatched bracket in ${v}\n`);
+        continue;
+      }
+      aliasBin.insert(key, d.name, d.idx);
+    }
+  }
+  files.set("modules.alias", aliasText.bytes());
+  files.set("modules.alias.bin", aliasBin.write());
+}
+
+/** modules.symbols and modules.symbols.bin (output_symbols, output_symbols_bin): every exported symbol with a module owner. */
+function writeSymbols(mods2: DMod[], owners: Int32Array, symbols: SymbolNames, files: Map<string, Uint8Array>): void {
+  const symText = new ByteWriter();
+  symText.str("# Aliases for symbols, used by symbol_request().\n");
+  const symBin = new IndexWriter("modules.symbols.bin");
+  const owned: number[] = [];
+  for (let s = 0; s < owners.length; s++) if (owners[s]! >= 0) owned.push(s);
+  const ownedNames = owned.map((s) => symbols.name(s));
+  for (const i of hashOrder(ownedNames, 2048)) {
+    const s = ownedNames[i]!;
+    const o = mods2[owners[owned[i]!]!]!;
+    symText.str("alias symbol:");
+    symText.str(s);
+    symText.u8(0x20);
+    symText.str(o.name);
+    symText.u8(0x0a);
+    symBin.insert(`symbol:${s}`, o.name, o.idx);
+  }
+  files.set("modules.symbols", symText.bytes());
+  files.set("modules.symbols.bin", symBin.write());
 }
 
 /**

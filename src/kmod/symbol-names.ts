@@ -3,6 +3,7 @@
 // in a Map, was most of depmod's computation and of its garbage. Here a name is hashed and
 // compared as bytes, stored once in one arena, and gets a small integer id (so per-symbol tables
 // are typed arrays indexed by id); a name is decoded to a string only when it is written out.
+import { bytesToLatin1 } from "./bytes.ts";
 
 export class SymbolNames {
   private arena = new Uint8Array(1 << 20);
@@ -12,7 +13,9 @@ export class SymbolNames {
   private hashes = new Int32Array(1 << 14);
   /** Open-addressing table: id + 1, 0 = empty slot. */
   private slots = new Int32Array(1 << 15);
-  private decoded: string[] = [];
+  /** The arena decoded (see `name`), and the number of names it holds. */
+  private text: string | null = null;
+  private textCount = 0;
   /** Lists of ids (see `list`), one after the other. */
   private lists = new Int32Array(1 << 16);
   private listsUsed = 0;
@@ -64,12 +67,13 @@ export class SymbolNames {
 
   /** The name as a string (one char per byte). */
   name(id: number): string {
-    let s = this.decoded[id];
-    if (s === undefined) {
-      s = String.fromCharCode.apply(null, this.arena.subarray(this.start[id], this.start[id + 1]) as unknown as number[]);
-      this.decoded[id] = s;
+    // The whole arena is decoded at once (one native call, then a slice per name), again only
+    // when names were added since.
+    if (this.text === null || this.textCount < this.count) {
+      this.text = bytesToLatin1(this.arena, 0, this.used);
+      this.textCount = this.count;
     }
-    return s;
+    return this.text.slice(this.start[id], this.start[id + 1]);
   }
 
   private equals(id: number, b: Uint8Array, from: number, to: number): boolean {
