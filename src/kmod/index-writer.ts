@@ -199,7 +199,7 @@ export class IndexWriter {
         if (ks[e + 1]! - es === pos) tmp[v++] = e;
         else tmp[st[starts + kb[es + pos]! - minCh]!++] = e;
       }
-      ord.set(tmp.subarray(lo, hi), lo);
+      for (let k = lo; k < hi; k++) ord[k] = tmp[k]!;
       // The bucket starts were advanced to the bucket ends: bucket c is [end of c - 1, end of c).
       let from = lo + nValues;
       for (let c = 0; c < nChild; c++) {
