@@ -85,13 +85,20 @@ function cstrAt(b: Uint8Array, at: number, limit: number, file: string): string 
 
 /** Where the NUL-terminated string at `at` of a table ending at `limit` ends. */
 function cstrEnd(b: Uint8Array, at: number, limit: number, file: string): number {
-  if (at >= limit) throw fail(file, at, `string offset ${at} outside its table`);
+  const stop = cstrStop(b, at, limit, file);
   let end = at;
-  // Bytes past the end of the file read as non-NUL (undefined) up to `limit`, but add nothing to
-  // the string: stop at the file's end (a section whose size is not checked can be huge).
-  const stop = Math.min(limit, b.length);
   while (end < stop && b[end] !== 0) end++;
   return end;
+}
+
+/**
+ * Where a string at `at` of a table ending at `limit` must stop if no NUL comes first. Bytes past
+ * the end of the file read as non-NUL (undefined) up to `limit`, but add nothing to the string:
+ * stop at the file's end (a section whose size is not checked can be huge).
+ */
+function cstrStop(b: Uint8Array, at: number, limit: number, file: string): number {
+  if (at >= limit) throw fail(file, at, `string offset ${at} outside its table`);
+  return Math.min(limit, b.length);
 }
 
 export function findSection(elf: ElfFile, name: string): ElfSection | undefined {
@@ -286,11 +293,11 @@ export function readElfModuleInfo(bytes: Uint8Array, file: string, symbols: Symb
       const at = strOff + (nameOff >>> 0);
       if (shndx === 0) {
         const bind = (is64 ? b[o + 4]! : b[o + 12]!) >> 4;
-        if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push(symbols.intern(b, at, cstrEnd(b, at, strEnd, file)));
+        if (bind === STB_GLOBAL || bind === STB_WEAK) needs.push(symbols.internCString(b, at, cstrStop(b, at, strEnd, file)));
         continue;
       }
       if (at + 6 <= strEnd && b[at] === 0x5f && b[at + 1] === 0x5f && b[at + 2] === 0x63 && b[at + 3] === 0x72 && b[at + 4] === 0x63 && b[at + 5] === 0x5f)
-        crcs.push(symbols.intern(b, at + 6, cstrEnd(b, at + 6, strEnd, file)));
+        crcs.push(symbols.internCString(b, at + 6, cstrStop(b, at + 6, strEnd, file)));
     }
   }
   const sec = (i: number, at: number): number => wordN(dv, shoff + i * shentsize + at, is64, le);

@@ -27,6 +27,22 @@ export class SymbolNames {
     // FNV-1a over the bytes.
     let h = 0x811c9dc5;
     for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    return this.find(b, from, to, h);
+  }
+
+  /** intern of the NUL-terminated name at `from` (ended by `stop` if no NUL comes first): one pass finds the end and hashes. */
+  internCString(b: Uint8Array, from: number, stop: number): number {
+    let h = 0x811c9dc5;
+    let to = from;
+    for (; to < stop; to++) {
+      const c = b[to]!;
+      if (c === 0) break;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return this.find(b, from, to, h);
+  }
+
+  private find(b: Uint8Array, from: number, to: number, h: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
     let s = h & mask;
