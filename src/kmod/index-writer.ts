@@ -36,6 +36,8 @@ export class IndexWriter {
   private keyStart: number[] = [0];
   private readonly values: string[] = [];
   private readonly priorities: number[] = [];
+  /** The last value checked for 7-bit ASCII. */
+  private lastValue: string | null = null;
   private buf = new Uint8Array(0);
   private len = 0;
   /** The entries being partitioned (write), and scratch space for a stable partition. */
@@ -56,17 +58,27 @@ export class IndexWriter {
 
   /** index_insert (its duplicate report, for `depmod -w`, is not modelled). */
   insert(key: string, value: string, priority: number): void {
-    this.check(key);
-    this.check(value);
     const n = key.length;
     if (this.keyUsed + n > this.keyBytes.length) {
       const nb = new Uint8Array(Math.max(this.keyBytes.length * 2, this.keyUsed + n));
       nb.set(this.keyBytes.subarray(0, this.keyUsed));
       this.keyBytes = nb;
     }
+    // The key is copied and checked in one pass (a char ≥ 0x80 sets a bit above 0x7f in `all`).
     const kb = this.keyBytes;
     let at = this.keyUsed;
-    for (let i = 0; i < n; i++) kb[at++] = key.charCodeAt(i);
+    let all = 0;
+    for (let i = 0; i < n; i++) {
+      const c = key.charCodeAt(i);
+      all |= c;
+      kb[at++] = c;
+    }
+    if (all > 0x7f) this.check(key);
+    // A value is mostly the one given just before (a module's name, once per alias or symbol).
+    if (value !== this.lastValue) {
+      this.check(value);
+      this.lastValue = value;
+    }
     this.keyUsed = at;
     this.keyStart.push(at);
     this.values.push(value);
