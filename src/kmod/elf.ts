@@ -314,9 +314,12 @@ function wordN(dv: DataView, o: number, is64: boolean, le: boolean): number {
   return le ? dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296 : dv.getUint32(o, false) * 4294967296 + dv.getUint32(o + 4, false);
 }
 
-/** NUL-separated strings in [start, end), empty ones skipped (a string cut by `end` is kept). */
-function nulStrings(b: Uint8Array, start: number, endIn: number): string[] {
-  const out: string[] = [];
+/**
+ * Each NUL-separated string in [start, end) as byte range [i, j), empty ones skipped (a string
+ * cut by `end` is kept), mapped by `f`.
+ */
+function mapNulStrings<T>(b: Uint8Array, start: number, endIn: number, f: (i: number, j: number) => T): T[] {
+  const out: T[] = [];
   const end = Math.min(endIn, b.length + 1); // see clampEnd
   let i = start;
   while (i < end) {
@@ -326,28 +329,20 @@ function nulStrings(b: Uint8Array, start: number, endIn: number): string[] {
     }
     let j = i;
     while (j < end && b[j] !== 0) j++;
-    out.push(String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
+    out.push(f(i, Math.min(j, b.length)));
     i = j + 1;
   }
   return out;
 }
 
+/** NUL-separated strings in [start, end), decoded (see mapNulStrings). */
+function nulStrings(b: Uint8Array, start: number, endIn: number): string[] {
+  return mapNulStrings(b, start, endIn, (i, j) => String.fromCharCode.apply(null, b.subarray(i, j) as unknown as number[]));
+}
+
 /** nulStrings, interned into `symbols` instead of decoded. */
 function internNulStrings(b: Uint8Array, start: number, endIn: number, symbols: SymbolNames): number[] {
-  const out: number[] = [];
-  const end = Math.min(endIn, b.length + 1); // see clampEnd
-  let i = start;
-  while (i < end) {
-    if (b[i] === 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < end && b[j] !== 0) j++;
-    out.push(symbols.intern(b, i, Math.min(j, b.length)));
-    i = j + 1;
-  }
-  return out;
+  return mapNulStrings(b, start, endIn, (i, j) => symbols.intern(b, i, j));
 }
 
 /** .modinfo strings as [key, value] (split at the first '='); only the given keys, if any. */
